@@ -1,0 +1,1 @@
+"""A pytest-based autograder for five PyTorch starter assignments."""

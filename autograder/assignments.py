@@ -1,0 +1,48 @@
+"""Where each assignment's pieces live. The assignment id is the file stem students submit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent
+ROOT = PACKAGE.parent            # the kit: a clone of the repository, or /autograder/source
+
+NAMES = ("tensors", "manual_gradients", "autograd_function", "linear_regression", "nn_module")
+
+
+class UnknownAssignment(ValueError):
+    def __init__(self, name: str) -> None:
+        super().__init__(f"unknown assignment {name!r}; choose one of: {', '.join(NAMES)}")
+
+
+@dataclass(frozen=True)
+class Assignment:
+    name: str
+
+    @classmethod
+    def get(cls, name: str) -> "Assignment":
+        if name not in NAMES:
+            raise UnknownAssignment(name)
+        return cls(name)
+
+    @property
+    def graders(self) -> Path:
+        return PACKAGE / "graders" / self.name
+
+    @property
+    def solution(self) -> Path:
+        return ROOT / "solutions" / f"{self.name}.py"
+
+    @property
+    def stub(self) -> Path:
+        return ROOT / "assignments" / self.name / f"{self.name}.py"
+
+    @property
+    def accepted_files(self) -> tuple[str, str]:
+        return f"{self.name}.py", f"{self.name}.ipynb"
+
+
+def available() -> list[Assignment]:
+    """Assignments whose graders exist, in course order."""
+    return [Assignment(n) for n in NAMES if (PACKAGE / "graders" / n).is_dir()]

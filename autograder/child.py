@@ -1,0 +1,165 @@
+"""The student's process: imports the submission and runs probes on it, returning plain data.
+
+Started by `autograder.worker.Worker` as `python -I -m autograder.child REQUEST_FD REPLY_FD`.
+Everything this process does is untrusted once the submission is imported: it can only ever
+send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
+
+    grader ──{"op": "load", path, name}──────────────► import the submission as a module
+    grader ──{"op": "call", probe, args, kwargs, seed}► run autograder.probes.<probe>(module, ...)
+    grader ◄──{"ok": True, "value": ...} or {"ok": False, "error": {...}}
+
+Probes are our own functions (`autograder/probes/`); they call the student's code and return
+what it produced. Before each call the random generators are seeded and global torch state is
+reset, so every call starts the same way whatever earlier calls did.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import random
+import sys
+import traceback
+
+from autograder.limits import apply_child_limits
+
+
+class Channel:
+    """Length-prefixed messages over two pipe file descriptors."""
+
+    def __init__(self, request_fd: int, reply_fd: int) -> None:
+        self.requests = os.fdopen(request_fd, "rb", buffering=0)
+        self.replies = os.fdopen(reply_fd, "wb", buffering=0)
+
+    def receive(self):
+        from autograder import wire
+
+        header = self._read(wire.HEADER.size)
+        if header is None:
+            return None
+        (size,) = wire.HEADER.unpack(header)
+        return wire.loads(self._read(size) or b"")
+
+    def send(self, message: dict) -> None:
+        from autograder import wire
+
+        self.replies.write(wire.frame(wire.dumps(message)))
+        self.replies.flush()
+
+    def _read(self, size: int) -> bytes | None:
+        chunks, left = [], size
+        while left:
+            chunk = self.requests.read(left)
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+
+def describe_exception(error: BaseException, student_file: str | None) -> dict:
+    """What the student needs to know about an exception, as plain strings."""
+    try:
+        message = str(error)
+    except BaseException:  # noqa: BLE001 - a hostile __str__ may raise anything
+        message = "<the exception's message could not be read>"
+    frames = traceback.extract_tb(error.__traceback__)
+    student_frames = [f for f in frames if student_file and f.filename == student_file]
+    where = None
+    if student_frames:
+        last = student_frames[-1]
+        where = {"line": last.lineno, "function": last.name, "code": (last.line or "")[:200]}
+    elif isinstance(error, SyntaxError) and student_file and error.filename == student_file:
+        where = {"line": error.lineno, "function": "<module>", "code": (error.text or "").strip()[:200]}
+    return {
+        "type": type(error).__qualname__[:100],
+        "message": message[:2000],
+        "where": where,
+        "in_student_code": bool(student_frames) or where is not None,
+        "not_implemented": isinstance(error, NotImplementedError),
+        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:],
+    }
+
+
+class Child:
+    def __init__(self, channel: Channel) -> None:
+        self.channel = channel
+        self.module = None
+        self.student_file: str | None = None
+
+    def serve(self) -> None:
+        while True:
+            request = self.channel.receive()
+            if request is None:
+                return
+            self.channel.send(self.handle(request))
+
+    def handle(self, request: dict) -> dict:
+        op = request.get("op")
+        try:
+            if op == "load":
+                self.load(request["path"], request["name"])
+                return {"ok": True, "value": None}
+            if op == "call":
+                return {"ok": True, "value": self.call(request)}
+            return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}",
+                                           "where": None, "in_student_code": False,
+                                           "not_implemented": False, "traceback": ""}}
+        except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, pytest's outcomes...
+            return {"ok": False, "error": describe_exception(error, self.student_file)}
+        finally:
+            _flush_output()
+
+    def load(self, path: str, name: str) -> None:
+        self.student_file = path
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+        self.module = module
+
+    def call(self, request: dict):
+        probe_module, _, probe_name = request["probe"].partition(":")
+        probe = getattr(importlib.import_module(f"autograder.probes.{probe_module}"), probe_name)
+        reset_state(request.get("seed", 0))
+        return probe(self.module, *request.get("args", ()), **request.get("kwargs", {}))
+
+
+def reset_state(seed: int) -> None:
+    """Every call starts from the same global state, whatever earlier calls did."""
+    import numpy as np
+    import torch
+
+    torch.set_grad_enabled(True)
+    torch.set_default_dtype(torch.float32)
+    torch.manual_seed(seed)
+    np.random.seed(seed % 2**32)
+    random.seed(seed)
+
+
+def _flush_output() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except BaseException:  # noqa: BLE001 - the student may have replaced or closed it
+            pass
+
+
+def main(argv: list[str]) -> None:
+    request_fd, reply_fd = int(argv[1]), int(argv[2])
+    apply_child_limits()
+    import numpy  # noqa: F401 - imported before the submission, so it cannot be shadowed
+    import torch
+
+    torch.set_num_threads(1)
+    torch.set_num_interop_threads(1)
+    channel = Channel(request_fd, reply_fd)
+    channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid()}})
+    Child(channel).serve()
+
+
+if __name__ == "__main__":
+    main(sys.argv)
+    # Leave without running the submission's atexit handlers or finalizers.
+    os._exit(0)

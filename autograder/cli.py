@@ -1,0 +1,50 @@
+"""Command line: `autograder grade ASSIGNMENT SUBMISSION [--out results.json]`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from autograder.assignments import NAMES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autograder", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    grade = commands.add_parser("grade", help="grade one submission and write results.json")
+    grade.add_argument("assignment", choices=NAMES)
+    grade.add_argument("submission", type=Path, help="the student's file, or a folder containing it")
+    grade.add_argument("--out", type=Path, default=Path("results.json"), help="where to write results.json")
+    grade.add_argument("--call-timeout", type=float, help="seconds allowed per call into the submission")
+    grade.add_argument("--require-cuda", action="store_true", help="fail CUDA tests instead of skipping them")
+    grade.add_argument("-k", dest="select", action="append", default=[], help="only tests matching (pytest -k)")
+    grade.add_argument("--quiet", action="store_true", help="do not print the score table")
+    grade.add_argument("--verbose", action="store_true", help="show the grading session's log")
+    grade.add_argument("--details", action="store_true", help="print each failing test's message")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "grade":
+        return grade_command(args)
+    return 2
+
+
+def grade_command(args: argparse.Namespace) -> int:
+    from autograder.grading import Options, grade
+    from autograder.report import print_table
+
+    options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,
+                      select=args.select, verbose=args.verbose)
+    outcome = grade(args.assignment, args.submission, args.out, options)
+    if not args.quiet:
+        print_table(outcome, show_output=args.details)
+        print(f"results written to {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,237 @@
+"""The grader's handle on the student's process: start it, send requests, enforce timeouts.
+
+One `Worker` owns one child process (`autograder.child`) at a time. Requests and replies go
+over two private pipes as length-prefixed `autograder.wire` messages; the child's stdout and
+stderr go to a third pipe that a thread drains into a small bounded buffer, so a submission
+that prints megabytes neither blocks nor fills memory. Every wait has a wall-clock deadline
+enforced from here: on a timeout, a crash or a garbled reply the whole process group is killed
+with SIGKILL and the next request starts a fresh child. The child imports torch once at start,
+and is reused across requests.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder import wire
+
+STARTUP_TIMEOUT = 180.0
+OUTPUT_KEEP_BYTES = 16_384
+
+CHILD_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
+
+
+class ChildError(Exception):
+    """The child did not give a reply."""
+
+
+class ChildTimeout(ChildError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no reply within {seconds:g} s")
+        self.seconds = seconds
+
+
+class ChildDied(ChildError):
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(describe_exit(returncode))
+        self.returncode = returncode
+
+
+class ChildGarbled(ChildError):
+    """The child sent something that is not a well-formed reply."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "the process ended without a reply"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"the process was killed by {name}"
+    return f"the process exited with code {returncode}"
+
+
+@dataclass
+class OutputBuffer:
+    """Keeps the first bytes printed since the last `take()`, counts the rest."""
+
+    keep: int = OUTPUT_KEEP_BYTES
+    data: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, chunk: bytes) -> None:
+        with self.lock:
+            room = self.keep - len(self.data)
+            self.data += chunk[:max(room, 0)]
+            self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def take(self) -> str:
+        with self.lock:
+            text = self.data.decode("utf-8", "replace")
+            if self.dropped:
+                text += f"\n[... {self.dropped} more bytes of output not shown ...]"
+            self.data, self.dropped = bytearray(), 0
+        return text
+
+
+class Worker:
+    """A restartable child process that runs probes on one submission."""
+
+    def __init__(self, *, cwd: Path, env: dict[str, str] | None = None,
+                 python: str = sys.executable) -> None:
+        self.cwd = Path(cwd)
+        self.python = python
+        self.env = child_env({"HOME": str(self.cwd), **(env or {})})
+        self.process: subprocess.Popen | None = None
+        self.output = OutputBuffer()
+        self._to_child: int | None = None
+        self._from_child: int | None = None
+        self._ready = False
+        self.starts = 0
+
+    # -- lifecycle
+    def start(self) -> None:
+        """Start the child without waiting for it (it imports torch meanwhile)."""
+        if self.process is not None:
+            return
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        output_r, output_w = os.pipe()
+        command = [self.python, "-I", "-m", "autograder.child", str(request_r), str(reply_w)]
+        try:
+            self.process = subprocess.Popen(
+                command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                stdout=output_w, stderr=output_w, pass_fds=(request_r, reply_w),
+                start_new_session=True, close_fds=True)
+        finally:
+            for fd in (request_r, reply_w, output_w):
+                os.close(fd)
+        self._to_child, self._from_child = request_w, reply_r
+        self._ready = False
+        self.starts += 1
+        threading.Thread(target=_drain, args=(output_r, self.output), daemon=True).start()
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Kill the child's whole process group and forget it."""
+        process, self.process = self.process, None
+        for fd in (self._to_child, self._from_child):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._to_child = self._from_child = None
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+
+    # -- requests
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request and return the reply; raise ChildError (and stop) on any failure."""
+        if self.process is not None and self.process.poll() is not None:
+            self.stop()
+        self.start()
+        try:
+            if not self._ready:
+                self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT)
+                self._ready = True
+            deadline = time.monotonic() + timeout
+            self._send(wire.frame(wire.dumps(message)), deadline, timeout)
+            return self._receive(deadline, timeout)
+        except ChildError:
+            self.stop()
+            raise
+
+    def _send(self, data: bytes, deadline: float, timeout: float) -> None:
+        view = memoryview(data)
+        while view:
+            self._wait_for(self._to_child, select.POLLOUT, deadline, timeout)
+            try:
+                written = os.write(self._to_child, view[:65536])
+            except (BrokenPipeError, OSError):
+                raise self._died() from None
+            view = view[written:]
+
+    def _receive(self, deadline: float, timeout: float) -> dict:
+        header = self._read(wire.HEADER.size, deadline, timeout)
+        (size,) = wire.HEADER.unpack(header)
+        if size > wire.MAX_MESSAGE_BYTES:
+            raise ChildGarbled(f"the reply was too large ({size} bytes)")
+        try:
+            reply = wire.loads(self._read(size, deadline, timeout))
+        except wire.WireError as error:
+            raise ChildGarbled(str(error)) from error
+        if type(reply) is not dict or type(reply.get("ok")) is not bool:
+            raise ChildGarbled("the reply was not a result")
+        return reply
+
+    def _read(self, size: int, deadline: float, timeout: float) -> bytes:
+        chunks, left = [], size
+        while left:
+            self._wait_for(self._from_child, select.POLLIN, deadline, timeout)
+            chunk = os.read(self._from_child, min(left, 1 << 20))
+            if not chunk:
+                raise self._died()
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _wait_for(self, fd: int, event: int, deadline: float, timeout: float) -> None:
+        poller = select.poll()
+        poller.register(fd, event)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ChildTimeout(timeout)
+            if poller.poll(min(left, 1.0) * 1000):
+                return
+
+    def _died(self) -> ChildDied:
+        try:
+            returncode = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        return ChildDied(returncode)
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    """A small environment: nothing of the grader's secrets, one thread everywhere."""
+    env = {k: v for k, v in os.environ.items() if k in CHILD_ENV_KEEP}
+    env.update(THREAD_ENV)
+    env.update({"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                "MPLBACKEND": "Agg"})
+    env.update(extra)
+    return env
+
+
+def _drain(fd: int, buffer: OutputBuffer) -> None:
+    try:
+        while chunk := os.read(fd, 65536):
+            buffer.add(chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
