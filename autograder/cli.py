@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--call-timeout", type=float, help="seconds allowed per call into the submission")
     grade.add_argument("--require-cuda", action="store_true", help="fail CUDA tests instead of skipping them")
     grade.add_argument("-k", dest="select", action="append", default=[], help="only tests matching (pytest -k)")
+    grade.add_argument("--public-only", action="store_true", help="only the public tests (what students can run)")
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
     grade.add_argument("--verbose", action="store_true", help="show the grading session's log")
     grade.add_argument("--details", action="store_true", help="print each failing test's message")
@@ -38,7 +39,7 @@ def grade_command(args: argparse.Namespace) -> int:
     from autograder.report import print_table
 
     options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,
-                      select=args.select, verbose=args.verbose)
+                      select=args.select, verbose=args.verbose, public_only=args.public_only)
     outcome = grade(args.assignment, args.submission, args.out, options)
     if not args.quiet:
         print_table(outcome, show_output=args.details)

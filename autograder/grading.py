@@ -35,6 +35,7 @@ class Options:
     session_timeout: float = SESSION_TIMEOUT
     select: list[str] = field(default_factory=list)
     verbose: bool = False
+    public_only: bool = False
 
 
 @dataclass
@@ -101,7 +102,7 @@ def _grade_in(work: Path, assignment: Assignment, submission: Path, options: Opt
     notes: list[str] = []
     settings = {"assignment": assignment.name, "verdicts": str(work / "verdicts.jsonl"),
                 "call_timeout": options.call_timeout, "require_cuda": options.require_cuda,
-                "select": options.select}
+                "select": options.select, "public_only": options.public_only}
     try:
         prepared = prepare(assignment, submission, work / "student")
         settings.update(submission=str(prepared.path))

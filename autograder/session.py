@@ -19,8 +19,10 @@ from autograder.assignments import PACKAGE, Assignment
 
 def pytest_arguments(settings: dict) -> list[str]:
     assignment = Assignment.get(settings["assignment"])
+    targets = [str(assignment.graders / "test_public.py")] if settings.get("public_only") else [
+        str(assignment.graders)]
     args = [
-        str(assignment.graders),
+        *targets,
         "-c", str(PACKAGE / "graders" / "pytest.ini"),
         "--rootdir", str(assignment.graders),
         "-p", "autograder.plugin", "-p", "no:cacheprovider", "--noconftest",
@@ -35,8 +37,8 @@ def pytest_arguments(settings: dict) -> list[str]:
         args += ["--call-timeout", str(settings["call_timeout"])]
     if settings.get("require_cuda"):
         args.append("--require-cuda")
-    for selection in settings.get("select", []):
-        args += ["-k", selection]
+    if settings.get("select"):
+        args += ["-k", " or ".join(f"({s})" for s in settings["select"])]
     return args
 
 

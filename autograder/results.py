@@ -1,0 +1,360 @@
+"""Build, check and write Gradescope's results.json.
+
+Scoring is closed-world. The manifest (every grader test that was collected, with its points)
+decides which tests exist, and a test earns its points only when the trusted grader recorded
+a "passed" verdict for it. Anything else (a failure, a skip, an outcome nobody knows, or no
+verdict at all because grading stopped early) scores 0. Verdicts for ids outside the manifest
+are ignored, so nothing that reaches the verdict file can add tests or points.
+
+Every name and output goes through `clean_text`, and `write_results` checks the result against
+schema/results.schema.json before replacing the file atomically. jsonschema is imported only
+when a result is validated, so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+OUTPUT_LIMIT = 10_000  # characters of one test's output
+TOP_OUTPUT_LIMIT = 20_000  # characters of the top-level output
+NAME_LIMIT = 300  # characters of a test name or a tag
+SHORT_LIMIT = 300  # characters of an error message repeated in every test
+
+SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
+
+# Names and outputs are shown as plain text, never rendered as HTML or Markdown: they can
+# carry text the student controls (printed output, file names). Gradescope's default for the
+# top-level output would otherwise be simple_format, a kind of HTML.
+PLAIN_TEXT_FORMATS = {"output_format": "text", "test_output_format": "text", "test_name_format": "text"}
+
+NOT_RUN = "This test did not run (the grader stopped before reaching it), so it scores 0."
+NOT_COUNTED = "Not run here and not counted: "
+
+
+class ResultsError(ValueError):
+    """A results dict that must not be sent to Gradescope."""
+
+
+@dataclass(frozen=True)
+class TestInfo:
+    """One collected grader test: an entry of the closed-world manifest."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    id: str  # pytest node id, unique
+    name: str
+    number: str | None
+    max_score: float
+    visibility: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the trusted grader recorded for one test id."""
+
+    id: str
+    outcome: str  # "passed", "failed" or "skipped"
+    output: str = ""  # message for the student, already redacted for hidden tests
+    counts: bool = True  # False: the test does not count here (e.g. a CUDA test without a GPU)
+
+
+# --- scoring -------------------------------------------------------------------------------
+
+
+def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, output: str = "",
+                  execution_time: float | None = None) -> dict:
+    """The results dict for `manifest`, scored from `verdicts` alone (closed world)."""
+    deciding = _deciding_verdicts(verdicts, {test.id for test in manifest})
+    tests = [_scored_test(test, deciding.get(test.id)) for test in manifest]
+    results: dict[str, Any] = {
+        "score": _total(tests),
+        "output": clean_text(output, TOP_OUTPUT_LIMIT),
+        **PLAIN_TEXT_FORMATS,
+        "tests": tests,
+    }
+    if execution_time is not None:
+        results["execution_time"] = round(float(execution_time), 2)
+    return results
+
+
+def _deciding_verdicts(verdicts: Iterable[Verdict], known_ids: set[str]) -> dict[str, Verdict]:
+    """For each known test id, the verdict that decides it.
+
+    The last verdict wins, except that a failure is never overridden: a teardown that fails
+    after a passing call must fail the test. Verdicts for unknown ids are dropped."""
+    deciding: dict[str, Verdict] = {}
+    for verdict in verdicts:
+        if verdict.id not in known_ids:
+            continue
+        earlier = deciding.get(verdict.id)
+        if earlier is not None and earlier.outcome == "failed" and verdict.outcome != "failed":
+            continue
+        deciding[verdict.id] = verdict
+    return deciding
+
+
+def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
+    outcome = verdict.outcome if verdict is not None else None
+    if verdict is not None and outcome == "passed":
+        score, max_score, status, text = test.max_score, test.max_score, "passed", verdict.output
+    elif verdict is not None and outcome == "skipped" and verdict.counts is False:
+        # A test that cannot run on this machine (a CUDA test without a GPU) is left out of the
+        # total: 0 of 0 points. Gradescope wants "passed" or "failed" and would paint "failed"
+        # red as if the student had lost something, so it is "passed" with 0/0, and the
+        # output says plainly that it was not run. Only a skip can be "not counted": a passed
+        # or failed verdict with counts=False is scored as usual.
+        score, max_score, status, text = 0, 0, "passed", NOT_COUNTED + _text(verdict.output)
+    else:
+        score, max_score, status, text = 0, test.max_score, "failed", _failure_text(verdict)
+    entry: dict[str, Any] = {"name": _test_name(test)}
+    if test.number is not None:
+        entry["number"] = test.number
+    entry.update(score=score, max_score=max_score, status=status, visibility=test.visibility,
+                 tags=[_one_line(tag) for tag in test.tags], output=clean_text(text))
+    return entry
+
+
+def _failure_text(verdict: Verdict | None) -> str:
+    """What the student reads for a test that scored nothing."""
+    if verdict is None:
+        return NOT_RUN
+    details = _text(verdict.output)
+    if verdict.outcome == "failed":
+        return details or "This test failed."
+    if verdict.outcome == "skipped":
+        summary = "This test was skipped, so it scores 0."
+    else:
+        summary = f"The grader recorded an unexpected outcome ({_text(verdict.outcome)[:50]!r}), so this test scores 0."
+    return f"{summary}\n{details}" if details else summary
+
+
+def _total(tests: list[dict]) -> float:
+    """The sum of the test scores, without float noise such as 0.30000000000000004."""
+    return round(math.fsum(test["score"] for test in tests), 6)
+
+
+def _test_name(test: TestInfo) -> str:
+    return _one_line(test.name) or _one_line(test.id) or "Unnamed test"
+
+
+def _one_line(text: Any) -> str:
+    """A cleaned, single-line, short string for names and tags."""
+    return " ".join(clean_text(text, NAME_LIMIT).split())
+
+
+# --- error results -------------------------------------------------------------------------
+
+
+def error_results(message: str, manifest: Sequence[TestInfo] = ()) -> dict:
+    """Valid results for a run that could not grade: score 0 and `message` for the student.
+
+    With a manifest, every test is listed at 0 so the student sees what was not graded.
+    Without one (or if the manifest itself is broken) a single 0/0 test "Grading failed"
+    carries the message and is marked failed, so the problem cannot pass unnoticed."""
+    if manifest:
+        results = _not_graded(message, manifest)
+        try:
+            validate(results)
+            return results
+        except Exception:  # noqa: BLE001 - the error report must always be producible
+            pass
+    return {
+        "score": 0,
+        "output": clean_text(message, TOP_OUTPUT_LIMIT),
+        **PLAIN_TEXT_FORMATS,
+        "tests": [{"name": "Grading failed", "score": 0, "max_score": 0, "status": "failed",
+                   "visibility": "visible", "tags": [], "output": clean_text(message)}],
+    }
+
+
+def _not_graded(message: str, manifest: Sequence[TestInfo]) -> dict:
+    first_line = clean_text(message).strip().split("\n", 1)[0]
+    note = "Not graded: " + first_line[:SHORT_LIMIT]
+    tests = []
+    for test in manifest:
+        entry: dict[str, Any] = {"name": _test_name(test)}
+        if test.number is not None:
+            entry["number"] = test.number
+        entry.update(score=0, max_score=test.max_score, status="failed", visibility=test.visibility,
+                     tags=[_one_line(tag) for tag in test.tags], output=note)
+        tests.append(entry)
+    return {"score": 0, "output": clean_text(message, TOP_OUTPUT_LIMIT), **PLAIN_TEXT_FORMATS, "tests": tests}
+
+
+# --- text cleaning -------------------------------------------------------------------------
+
+# Terminal escape sequences, removed whole. OSC and DCS-like strings count only when they are
+# terminated on the same line, so an unterminated one cannot swallow the text after it (its
+# first two characters are then removed by the two-character rule).
+_ESCAPE_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI: colours, cursor movement, erasing
+    r"|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)"  # OSC: window titles, hyperlinks
+    r"|\x1b[PX^_][^\x1b\n]*\x1b\\"  # DCS, SOS, PM, APC strings
+    r"|\x1b[ -/]*[0-~]"  # other escapes: ESC ( B, ESC 7, ESC =, ...
+    r"|\x9b[0-?]*[ -/]*[@-~]"  # CSI in its 8-bit form
+)
+# C0 controls except \t and \n, DEL, C1 controls, and lone surrogates (which cannot be encoded
+# as UTF-8, e.g. from decoding with errors="surrogateescape").
+_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_REPLACEMENT = "\ufffd"
+
+
+def clean_text(text: str, limit: int = OUTPUT_LIMIT) -> str:
+    """`text` made safe for Gradescope and at most `limit` characters long.
+
+    Escape sequences are removed, \\r\\n and lone \\r become \\n, other control characters and
+    lone surrogates become U+FFFD, and a long text keeps its head and tail around a line
+    "[... N characters cut ...]". A huge text is cut before cleaning, so cost stays bounded."""
+    text = _text(text)
+    if limit <= 0:
+        return ""
+    window = 2 * limit
+    if len(text) > 2 * window:
+        head, tail = _clean(text[:window]), _clean(text[-window:])
+        return _shorten(head, tail, len(text) - 2 * window, limit)
+    cleaned = _clean(text)
+    middle = len(cleaned) // 2
+    return _shorten(cleaned[:middle], cleaned[middle:], 0, limit)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (bytes, bytearray)):
+        return bytes(value).decode("utf-8", "replace")
+    return value if isinstance(value, str) else str(value)
+
+
+def _clean(text: str) -> str:
+    text = _ESCAPE_SEQUENCE.sub("", text)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _UNSAFE_CHARACTER.sub(_REPLACEMENT, text)
+
+
+def _shorten(head: str, tail: str, hidden: int, limit: int) -> str:
+    """head + tail (with `hidden` characters already missing between them) in `limit` characters."""
+    total = len(head) + hidden + len(tail)
+    if hidden == 0 and total <= limit:
+        return head + tail
+    budget = limit - len(_cut_marker(total))  # the real count has no more digits than total
+    if budget <= 0:
+        return (head + tail)[:limit]
+    keep_tail = min(len(tail), budget // 2)
+    keep_head = min(len(head), budget - keep_tail)
+    keep_tail = min(len(tail), budget - keep_head)
+    cut = total - keep_head - keep_tail
+    return head[:keep_head] + _cut_marker(cut) + tail[len(tail) - keep_tail:]
+
+
+def _cut_marker(count: int) -> str:
+    return f"\n[... {count} characters cut ...]\n"
+
+
+# --- validation and writing ----------------------------------------------------------------
+
+
+def load_schema() -> dict:
+    """The JSON Schema of results.json as this autograder writes it."""
+    return json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator  # imported late: it is slow to import
+
+    return Draft202012Validator(load_schema())
+
+
+def validate(results: dict) -> None:
+    """Raise ResultsError, with a readable message, unless `results` may go to Gradescope."""
+    problems = [_describe(error) for error in _validator().iter_errors(results)]
+    if not problems:
+        problems = _value_problems(results)
+    if problems:
+        shown = "; ".join(sorted(problems)[:3])
+        more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
+        raise ResultsError(f"invalid results.json: {shown}{more}")
+
+
+def _describe(error: Any) -> str:
+    where = "/".join(str(part) for part in error.absolute_path) or "top level"
+    message = error.message if len(error.message) <= 200 else error.message[:200] + "..."
+    return f"{where}: {message}"
+
+
+def _value_problems(results: dict) -> list[str]:
+    """What the schema cannot say: numbers must be finite (JSON has no NaN), strings must be
+    encodable as UTF-8, and no test may score more than its maximum."""
+    problems = [f"{'/'.join(where) or 'top level'}: {problem}" for where, problem in _bad_values(results, ())]
+    for index, test in enumerate(results["tests"]):
+        if test["score"] > test["max_score"]:
+            problems.append(f"tests/{index}: score {test['score']} is above max_score {test['max_score']}")
+    return problems
+
+
+def _bad_values(value: Any, where: tuple[str, ...]) -> Iterable[tuple[tuple[str, ...], str]]:
+    if isinstance(value, float) and not math.isfinite(value):
+        yield where, f"{value} is not a finite number"
+    elif isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            yield where, "string is not valid Unicode (lone surrogate)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _bad_values(item, (*where, str(key)))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _bad_values(item, (*where, str(index)))
+
+
+def write_results(path: str | os.PathLike[str], results: dict) -> None:
+    """Validate `results`, then write it to `path` atomically (a reader never sees half a file).
+
+    Raises ResultsError, leaving any existing file untouched, if `results` is not valid."""
+    validate(results)
+    try:
+        data = json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+    except (TypeError, ValueError) as error:
+        raise ResultsError(f"results cannot be written as JSON: {error}") from error
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _replace_file(target, data)
+
+
+def _replace_file(target: Path, data: bytes) -> None:
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+    _sync_directory(target.parent)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename itself durable; not every platform or file system allows this."""
+    with contextlib.suppress(OSError):
+        descriptor = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)

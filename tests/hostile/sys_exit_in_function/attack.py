@@ -1,0 +1,5 @@
+import sys
+
+
+def describe(t):
+    sys.exit(0)

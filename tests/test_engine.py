@@ -1,0 +1,101 @@
+"""The child process machinery: calls, timeouts, crashes, output, and cleaning up after it."""
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from autograder import reaper
+from autograder.student import GradingFailure, Student
+from autograder.worker import Worker
+
+
+def make_student(tmp_path: Path, source: str, **settings) -> Student:
+    path = tmp_path / "tensors.py"
+    path.write_text(source)
+    worker = Worker(cwd=tmp_path)
+    worker.start()
+    return Student(worker=worker, path=str(path), module_name="tensors", source=source, **settings)
+
+
+@pytest.fixture
+def student(tmp_path):
+    students = []
+
+    def build(source, **settings):
+        students.append(make_student(tmp_path, source, **settings))
+        students[-1].begin_test("test")
+        return students[-1]
+
+    yield build
+    for s in students:
+        s.worker.stop()
+
+
+def test_calls_return_plain_data_and_reuse_one_process(student):
+    s = student("import torch\ndef double(x):\n    return x * 2\n")
+    for _ in range(3):
+        assert torch.equal(s.double(torch.arange(3)), torch.tensor([0, 2, 4]))
+    assert s.worker.starts == 1
+
+
+def test_timeout_kills_and_the_next_call_gets_a_fresh_process(student):
+    s = student("import time\ndef slow():\n    time.sleep(60)\ndef fast():\n    return 1\n", call_timeout=1)
+    started = time.monotonic()
+    with pytest.raises(GradingFailure, match="did not finish within 1 s"):
+        s.slow()
+    assert time.monotonic() - started < 5
+    assert s.fast() == 1 and s.worker.starts == 2
+
+
+def test_crash_is_reported_and_recovered(student):
+    s = student("import os\ndef die():\n    os._exit(3)\ndef ok():\n    return 'fine'\n")
+    with pytest.raises(GradingFailure, match="exited with code 3"):
+        s.die()
+    assert s.ok() == "fine"
+
+
+def test_exceptions_name_the_line_and_not_implemented_is_recognised(student):
+    s = student("def broken(x):\n    return x[5]\ndef todo():\n    raise NotImplementedError('later')\n")
+    with pytest.raises(GradingFailure, match=r"broken raised IndexError.*line 2"):
+        s.broken([1])
+    with pytest.raises(GradingFailure, match="not implemented yet"):
+        s.todo()
+
+
+def test_import_failure_is_sticky_and_clear(student):
+    s = student("def f(:\n    pass\n")
+    for _ in range(2):
+        with pytest.raises(GradingFailure, match="could not be imported.*SyntaxError"):
+            s.f()
+    assert s.worker.starts == 1
+
+
+def test_output_is_captured_and_capped(student):
+    s = student("def noisy():\n    print('hello')\n    print('x' * 5_000_000)\n    return 1\n")
+    assert s.noisy() == 1
+    time.sleep(0.2)
+    printed = s.printed() + s.worker.output.take()
+    assert printed.startswith("hello") and "more bytes of output not shown" in printed and len(printed) < 20_000
+
+
+def test_seeded_calls_are_reproducible(student):
+    s = student("import torch\ndef draw():\n    return torch.rand(3)\n")
+    first = s.draw()
+    s.begin_test("test")
+    assert torch.equal(first, s.draw())
+
+
+def test_reaper_kills_a_daemon_that_left_the_process_group(tmp_path):
+    script = tmp_path / "daemon.py"
+    script.write_text("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
+                      "        time.sleep(60)\n    os._exit(0)\nos._exit(0)\n")
+    if not reaper.become_subreaper():
+        pytest.skip("child subreapers need Linux")
+    os.system(f"python3 {script}")
+    time.sleep(0.3)
+    assert reaper.descendants(os.getpid()), "the daemon should have been adopted by this process"
+    assert reaper.kill_descendants() >= 1
+    assert reaper.descendants(os.getpid()) == []
