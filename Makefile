@@ -5,6 +5,10 @@
 #   make check ASSIGNMENT=tensors SUBMISSION=my/tensors.py   (public tests only, as a student)
 #   make stubs    regenerate assignments/*/<name>.py from solutions/
 #   make bench    time a grade against a bare `import torch`
+#   make autograder       build dist/<assignment>-autograder.zip for Gradescope, per assignment
+#   make student-bundle   build dist/student/<assignment>/ (and .zip): stub, notebook, handout, public tests
+#   make regrade ASSIGNMENT=tensors EXPORT=submissions.zip   grade a Gradescope export in parallel
+#   make bench-regrade    submissions per minute: a parallel regrade vs one `make grade` at a time
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -14,7 +18,7 @@ ASSIGNMENT ?= tensors
 SUBMISSION ?= solutions/$(ASSIGNMENT).py
 OUT ?= results.json
 
-.PHONY: venv demo test grade check stubs bench clean
+.PHONY: venv demo test grade check stubs bench clean autograder student-bundle regrade bench-regrade
 
 $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
@@ -42,6 +46,18 @@ stubs: $(STAMP)
 
 bench: $(STAMP)
 	@$(BIN)/python -m autograder.bench
+
+autograder: $(STAMP)
+	@$(BIN)/python -m autograder.packaging autograder
+
+student-bundle: $(STAMP)
+	@$(BIN)/python -m autograder.packaging student-bundle
+
+regrade: $(STAMP)
+	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT)
+
+bench-regrade: $(STAMP)
+	@$(BIN)/python -m autograder.bench --regrade
 
 clean:
 	rm -rf $(VENV) build dist results.json

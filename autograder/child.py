@@ -1,6 +1,6 @@
 """The student's process: imports the submission and runs probes on it, returning plain data.
 
-Started by `autograder.worker.Worker` as `python -I -m autograder.child REQUEST_FD REPLY_FD`.
+Started by `autograder.worker.Worker` (see `autograder.launch`) with two pipe descriptors.
 Everything this process does is untrusted once the submission is imported: it can only ever
 send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
 
@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import json
 import os
 import random
 import sys
 import traceback
 
-from autograder.limits import apply_child_limits
 
 
 class Channel:
@@ -89,11 +89,15 @@ class Child:
         self.student_file: str | None = None
 
     def serve(self) -> None:
+        pid = os.getpid()
         while True:
             request = self.channel.receive()
             if request is None:
                 return
-            self.channel.send(self.handle(request))
+            reply = self.handle(request)
+            if os.getpid() != pid:
+                os._exit(0)  # a copy made by os.fork() in the student's code: never answer
+            self.channel.send(reply)
 
     def handle(self, request: dict) -> dict:
         op = request.get("op")
@@ -148,14 +152,16 @@ def _flush_output() -> None:
 
 def main(argv: list[str]) -> None:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
-    apply_child_limits()
+    from autograder.sandbox import enter
+
+    confinement = enter(json.loads(argv[3]) if len(argv) > 3 else {})
     import numpy  # noqa: F401 - imported before the submission, so it cannot be shadowed
     import torch
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     channel = Channel(request_fd, reply_fd)
-    channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid()}})
+    channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid(), "sandbox": confinement}})
     Child(channel).serve()
 
 

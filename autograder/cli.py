@@ -1,4 +1,9 @@
-"""Command line: `autograder grade ASSIGNMENT SUBMISSION [--out results.json]`."""
+"""Command line:
+
+    autograder grade ASSIGNMENT SUBMISSION [--out results.json]   grade one submission
+    autograder gradescope [--root /autograder]                     what Gradescope's run_autograder runs
+    autograder regrade ASSIGNMENT EXPORT [--out DIR] [--jobs N]    grade a Gradescope export in parallel
+"""
 
 from __future__ import annotations
 
@@ -24,6 +29,24 @@ def build_parser() -> argparse.ArgumentParser:
     grade.add_argument("--quiet", action="store_true", help="do not print the score table")
     grade.add_argument("--verbose", action="store_true", help="show the grading session's log")
     grade.add_argument("--details", action="store_true", help="print each failing test's message")
+
+    gradescope = commands.add_parser(
+        "gradescope", help="grade <root>/submission into <root>/results/results.json (Gradescope's layout)")
+    gradescope.add_argument("--root", type=Path, default=None,
+                            help="Gradescope's folder (default: $AUTOGRADER_ROOT or /autograder)")
+    gradescope.add_argument("--assignment", choices=NAMES, default=None,
+                            help="default: the kit's ASSIGNMENT file (written into each autograder zip)")
+    gradescope.add_argument("--call-timeout", type=float, help="seconds allowed per call into the submission")
+
+    regrade = commands.add_parser(
+        "regrade", help="grade every submission of a Gradescope export (zip or folder) in parallel")
+    regrade.add_argument("assignment", choices=NAMES)
+    regrade.add_argument("export", type=Path, help="Gradescope's 'Export Submissions' zip, or the folder unpacked from it")
+    regrade.add_argument("--out", type=Path, default=None, help="output folder (default: regrade-<assignment>)")
+    regrade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    regrade.add_argument("--timeout", type=float, default=None,
+                         help="wall-clock seconds allowed per submission (default: 600)")
+    regrade.add_argument("--call-timeout", type=float, help="seconds allowed per call into a submission")
     return parser
 
 
@@ -31,6 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.command == "grade":
         return grade_command(args)
+    if args.command in ("gradescope", "regrade"):
+        try:
+            module = __import__(f"autograder.{'gradescope_run' if args.command == 'gradescope' else 'regrade'}",
+                                fromlist=["run"])
+        except ImportError as error:
+            print(f"autograder {args.command} is not available here ({error}); it is an instructor's command.",
+                  file=sys.stderr)
+            return 2
+        return module.run(args)
     return 2
 
 

@@ -21,8 +21,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import reaper, results
+from autograder import reaper, results, sandbox
 from autograder.assignments import Assignment
+from autograder.launch import python_command
 from autograder.submission import SubmissionProblem, prepare
 
 SESSION_TIMEOUT = 20 * 60.0
@@ -36,6 +37,7 @@ class Options:
     select: list[str] = field(default_factory=list)
     verbose: bool = False
     public_only: bool = False
+    memory_mb: int = sandbox.MEMORY_MB
 
 
 @dataclass
@@ -83,28 +85,38 @@ def grade(assignment_name: str, submission: Path, out: Path | None = None,
     options = options or Options()
     started = time.monotonic()
     reaper.become_subreaper()
+    ids = sandbox.identity()
+    sandbox.protect_kit()
+    print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix="autograder-"))
+    scratch = sandbox.scratch_folder(ids)
     try:
-        outcome = _grade_in(work, Assignment.get(assignment_name), Path(submission), options)
+        outcome = _grade_in(work, scratch, ids, Assignment.get(assignment_name), Path(submission), options)
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")
     finally:
         reaper.kill_descendants()
         shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(scratch, ignore_errors=True)
     outcome["execution_time"] = round(time.monotonic() - started, 2)
     if out is not None:
         write(out, outcome)
     return outcome
 
 
-def _grade_in(work: Path, assignment: Assignment, submission: Path, options: Options) -> dict:
+def _grade_in(work: Path, scratch: Path, ids, assignment: Assignment, submission: Path,
+              options: Options) -> dict:
     notes: list[str] = []
+    confinement = sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb,
+                                   isolate=True)
     settings = {"assignment": assignment.name, "verdicts": str(work / "verdicts.jsonl"),
                 "call_timeout": options.call_timeout, "require_cuda": options.require_cuda,
-                "select": options.select, "public_only": options.public_only}
+                "select": options.select, "public_only": options.public_only,
+                "sandbox": confinement.to_dict()}
     try:
-        prepared = prepare(assignment, submission, work / "student")
+        prepared = prepare(assignment, submission, scratch)
+        sandbox.hand_over(prepared.path, ids)
         settings.update(submission=str(prepared.path))
         notes.append(f"Graded {prepared.graded}.")
         notes += prepared.notes
@@ -130,7 +142,7 @@ def run_session(work: Path, timeout: float, verbose: bool = False) -> str:
 
     Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
     stderr when something went wrong or `verbose` is set."""
-    command = [sys.executable, "-I", "-m", "autograder.session", str(work / "session.json")]
+    command = python_command("autograder.session", str(work / "session.json"))
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
     env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
                 "PYTHONDONTWRITEBYTECODE": "1"})

@@ -42,6 +42,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--require-cuda", action="store_true",
                     help="run cuda-marked tests even without a GPU, so that they fail instead of skipping")
     group.addoption("--call-timeout", type=float, default=None, help="seconds per call into the submission")
+    group.addoption("--sandbox", default="{}", help="JSON: how to confine the student's process")
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -69,10 +70,12 @@ class Grading:
         submission = config.getoption("--submission")
         if submission and not self.problem:
             path = Path(submission)
-            worker = Worker(cwd=path.parent)
+            sandbox = json.loads(config.getoption("--sandbox"))
+            worker = Worker(cwd=path.parent, sandbox=sandbox)
             worker.start()
             self.student = Student(worker=worker, path=str(path), module_name=path.stem,
-                                   source=path.read_text(encoding="utf-8"))
+                                   source=path.read_text(encoding="utf-8"),
+                                   memory_mb=sandbox.get("memory_mb", 512))
             timeout = config.getoption("--call-timeout")
             if timeout:
                 self.student.call_timeout = timeout

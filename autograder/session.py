@@ -35,6 +35,8 @@ def pytest_arguments(settings: dict) -> list[str]:
         args += ["--problem", settings["problem"]]
     if settings.get("call_timeout"):
         args += ["--call-timeout", str(settings["call_timeout"])]
+    if settings.get("sandbox"):
+        args += ["--sandbox", json.dumps(settings["sandbox"])]
     if settings.get("require_cuda"):
         args.append("--require-cuda")
     if settings.get("select"):

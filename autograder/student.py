@@ -73,7 +73,11 @@ EXCEPTION_HINTS = {
     "XFailed": "Graded code must not call pytest.xfail() or other pytest functions.",
     "ModuleNotFoundError": "Only torch, numpy and the standard library are available to your code.",
     "RecursionError": "A function calls itself without end; check the base case.",
+    "MemoryError": "Your code ran out of memory: the process running it has a memory limit.",
+    "BlockingIOError": "Your code started too many processes or threads: their number is limited.",
 }
+MEMORY_HINT = ("Your code ran out of memory: the process running it may use about {mb} MB. "
+               "Look for a tensor far larger than the task needs.")
 
 
 @dataclass
@@ -84,11 +88,12 @@ class Call:
     raw: dict | None
     error: StudentError | None
     output: str = ""
+    memory_mb: int = 512
 
     @property
     def value(self):
         if self.error is not None:
-            raise failure_for(self.name, self.error)
+            raise failure_for(self.name, self.error, self.memory_mb)
         return self.raw["value"]
 
     @property
@@ -116,7 +121,9 @@ class Call:
         return self.error
 
 
-def failure_for(name: str, error: StudentError) -> GradingFailure:
+def failure_for(name: str, error: StudentError, memory_mb: int = 512) -> GradingFailure:
+    if "can't allocate memory" in error.message or error.type == "MemoryError":
+        return GradingFailure(f"{name} raised {error}", hint=MEMORY_HINT.format(mb=memory_mb))
     if error.not_implemented:
         return NotImplementedYet(f"{name} is not implemented yet: it still raises NotImplementedError.")
     if error.type == "MissingName":
@@ -141,6 +148,7 @@ class Student:
     _seed: int = 0
     _calls: int = 0
     output_log: list[str] = field(default_factory=list)
+    memory_mb: int = 512
 
     # -- called by the pytest plugin around each test
     def begin_test(self, test_id: str) -> None:
@@ -156,9 +164,11 @@ class Student:
     # -- used by graders
     def call(self, name: str, *args, timeout: float | None = None, **kwargs) -> Call:
         reply = self._request("core:call", (name, args, kwargs), {}, name, timeout)
+        if not reply["ok"]:
+            self.worker.kill_strays()
         if reply["ok"]:
-            return Call(name, reply["value"], None, self.output_log[-1])
-        return Call(name, None, StudentError.from_reply(reply.get("error")), self.output_log[-1])
+            return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb)
+        return Call(name, None, StudentError.from_reply(reply.get("error")), self.output_log[-1], self.memory_mb)
 
     def probe(self, probe: str, *args, what: str, timeout: float | None = None, **kwargs):
         """Run probe `module:function` from autograder.probes in the student's process.
@@ -166,7 +176,8 @@ class Student:
         `what` names the student function or class being exercised, for messages."""
         reply = self._request(probe, args, kwargs, what, timeout)
         if not reply["ok"]:
-            raise failure_for(what, StudentError.from_reply(reply.get("error")))
+            self.worker.kill_strays()
+            raise failure_for(what, StudentError.from_reply(reply.get("error")), self.memory_mb)
         return reply["value"]
 
     def __getattr__(self, name: str):
@@ -248,6 +259,8 @@ def _exit_hint(returncode: int | None) -> str:
         return "Do not call os._exit(), sys.exit() or exit() in graded code."
     if returncode == -9:
         return "It was killed, most likely for using too much memory or time."
+    if returncode == -25:
+        return "It wrote a file larger than the limit for files (64 MB)."
     if returncode == -11:
         return "It crashed (segmentation fault), e.g. from unbounded recursion."
     return "Check for code that ends or crashes the Python process."

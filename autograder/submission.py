@@ -11,12 +11,12 @@ folder; every problem becomes a `SubmissionProblem` with a message for the stude
 from __future__ import annotations
 
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignments import Assignment
-from autograder.notebook import NotebookError, notebook_source
 
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -38,8 +38,12 @@ class Prepared:
         return self.path.read_text(encoding="utf-8")
 
 
+SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
+MAX_DEPTH = 3
+
+
 def find(assignment: Assignment, submission: Path) -> tuple[Path, list[str]]:
-    """The file to grade, and notes about the choice."""
+    """The file to grade, and notes about the choice for the student."""
     submission = Path(submission)
     if not os.path.lexists(submission):
         raise SubmissionProblem(f"Nothing was submitted at {submission.name}.")
@@ -54,17 +58,51 @@ def find(assignment: Assignment, submission: Path) -> tuple[Path, list[str]]:
     return submission, notes
 
 
+def files_in(folder: Path) -> list[Path]:
+    """Every file in a submission folder, a few levels deep, without following links."""
+    found = []
+    for here, dirs, files in os.walk(folder):
+        depth = len(Path(here).relative_to(folder).parts)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_FOLDERS and not d.startswith(".")
+                         and depth < MAX_DEPTH)
+        found += [Path(here) / f for f in sorted(files) if not f.startswith(".")]
+    return found
+
+
+def rank(assignment: Assignment, path: Path, folder: Path) -> tuple | None:
+    """How good a candidate `path` is (lower is better), or None if it is not one.
+
+    Exact names beat browser duplicates such as "tensors (1).py"; shallower beats deeper;
+    .py beats .ipynb."""
+    match = re.fullmatch(rf"{re.escape(assignment.name)}(?: ?\((\d+)\)|[-_ ](\d+))?(\.py|\.ipynb)", path.name)
+    if match is None:
+        return None
+    duplicate = match.group(1) or match.group(2)
+    return (duplicate is not None, len(path.relative_to(folder).parts), match.group(3) != ".py",
+            -int(duplicate or 0))
+
+
 def _find_in_folder(assignment: Assignment, folder: Path) -> tuple[Path, list[str]]:
-    py, ipynb = (folder / name for name in assignment.accepted_files)
-    if os.path.lexists(py):
-        notes = [f"Graded {py.name}; {ipynb.name} was ignored."] if os.path.lexists(ipynb) else []
-        return py, notes
-    if os.path.lexists(ipynb):
-        return ipynb, []
-    present = sorted(p.name for p in folder.iterdir())[:10]
-    listing = ", ".join(present) if present else "nothing"
-    raise SubmissionProblem(f"No {' or '.join(assignment.accepted_files)} was found in the submission "
-                            f"(it contains: {listing}). Submit the file with exactly that name.")
+    files = files_in(folder)
+    ranked = sorted((r, p) for p in files if (r := rank(assignment, p, folder)) is not None)
+    notes = []
+    if ranked:
+        chosen = ranked[0][1]
+    else:
+        python = [p for p in files if p.suffix in (".py", ".ipynb")]
+        if len(python) != 1:
+            listing = ", ".join(str(p.relative_to(folder)) for p in files[:10]) or "nothing"
+            raise SubmissionProblem(
+                f"No {' or '.join(assignment.accepted_files)} was found in the submission (it contains: "
+                f"{listing}). Submit the file with exactly that name.")
+        chosen = python[0]
+        notes.append(f"No file is named {assignment.accepted_files[0]}; graded {chosen.relative_to(folder)}, "
+                     "the only Python file submitted.")
+    ignored = [str(p.relative_to(folder)) for p in files if p != chosen]
+    if ignored:
+        shown = ", ".join(ignored[:15]) + (f" and {len(ignored) - 15} more" if len(ignored) > 15 else "")
+        notes.append(f"Only {chosen.relative_to(folder)} is graded; ignored: {shown}.")
+    return chosen, notes
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:
@@ -95,8 +133,10 @@ def prepare(assignment: Assignment, submission: Path, scratch: Path) -> Prepared
     except UnicodeDecodeError:
         raise SubmissionProblem(f"{path.name} is not UTF-8 text.") from None
     if notebook:
+        from autograder.notebook import NotebookError, notebook_source
+
         try:
-            extracted = notebook_source(text)
+            extracted = notebook_source(text, name=path.name)
         except NotebookError as error:
             raise SubmissionProblem(str(error)) from None
         text = extracted.source
@@ -107,4 +147,5 @@ def prepare(assignment: Assignment, submission: Path, scratch: Path) -> Prepared
     scratch.mkdir(parents=True, exist_ok=True)
     target = scratch / f"{assignment.name}.py"
     target.write_text(text, encoding="utf-8")
-    return Prepared(path=target, module_name=assignment.name, graded=path.name, notes=notes)
+    graded = str(path.relative_to(submission)) if Path(submission).is_dir() else path.name
+    return Prepared(path=target, module_name=assignment.name, graded=graded, notes=notes)

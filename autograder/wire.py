@@ -103,7 +103,8 @@ def _tensor_node(t: torch.Tensor) -> dict:
     node = {"$": "tensor", "device": str(t.device), "dtype": str(t.dtype).removeprefix("torch."),
             "shape": list(t.shape), "requires_grad": bool(t.requires_grad), "data": None}
     if t.device.type != "meta":
-        node["data"] = t.detach().to("cpu", copy=True).contiguous()
+        # Keep the layout (strides, views): some contracts are about non-contiguous inputs.
+        node["data"] = t.detach().resolve_conj().resolve_neg().cpu()
     return node
 
 

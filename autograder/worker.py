@@ -11,6 +11,7 @@ and is reused across requests.
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder import wire
+from autograder.launch import python_command
 
 STARTUP_TIMEOUT = 180.0
 OUTPUT_KEEP_BYTES = 16_384
@@ -91,8 +93,9 @@ class Worker:
     """A restartable child process that runs probes on one submission."""
 
     def __init__(self, *, cwd: Path, env: dict[str, str] | None = None,
-                 python: str = sys.executable) -> None:
+                 python: str = sys.executable, sandbox: dict | None = None) -> None:
         self.cwd = Path(cwd)
+        self.sandbox = json.dumps(sandbox or {})
         self.python = python
         self.env = child_env({"HOME": str(self.cwd), **(env or {})})
         self.process: subprocess.Popen | None = None
@@ -110,7 +113,8 @@ class Worker:
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         output_r, output_w = os.pipe()
-        command = [self.python, "-I", "-m", "autograder.child", str(request_r), str(reply_w)]
+        command = python_command("autograder.child", str(request_r), str(reply_w), self.sandbox,
+                                 python=self.python)
         try:
             self.process = subprocess.Popen(
                 command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
@@ -123,6 +127,17 @@ class Worker:
         self._ready = False
         self.starts += 1
         threading.Thread(target=_drain, args=(output_r, self.output), daemon=True).start()
+
+    def kill_strays(self) -> None:
+        """Kill every other process left in the child's process group (e.g. by os.fork())."""
+        if self.process is None:
+            return
+        for pid in _process_group(self.process.pid):
+            if pid != self.process.pid:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -235,3 +250,17 @@ def _drain(fd: int, buffer: OutputBuffer) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _process_group(pgid: int) -> list[int]:
+    members = []
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+                if int(fields[2]) == pgid:
+                    members.append(int(entry))
+            except (OSError, IndexError, ValueError):
+                continue
+    return members

@@ -34,6 +34,7 @@ def test_tensor_keeps_dtype_shape_and_requires_grad():
     t = torch.arange(6.0).reshape(2, 3).t().requires_grad_()
     back = wire.loads(wire.dumps(t))
     assert type(back) is torch.Tensor and back.requires_grad and torch.equal(back.detach(), t.detach())
+    assert back.stride() == t.stride() and not back.is_contiguous()
     meta = wire.loads(wire.dumps(torch.empty(2, 5, device="meta")))
     assert meta.device.type == "meta" and meta.shape == (2, 5)
 

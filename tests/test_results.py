@@ -1,0 +1,565 @@
+"""results.json: closed-world scoring, the schema, text cleaning, atomic writing, the table."""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from autograder import results
+from autograder.report import format_table, print_table
+from autograder.results import (NOT_COUNTED, NOT_RUN, OUTPUT_LIMIT, TOP_OUTPUT_LIMIT, ResultsError, TestInfo,
+                                Verdict, build_results, clean_text, error_results, load_schema, validate,
+                                write_results)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+MANIFEST = (
+    TestInfo("t.py::test_add", "Adds two tensors", "1.1", 2.0, "visible", ("tensors", "basics")),
+    TestInfo("t.py::test_hidden", "Hidden edge cases", "1.2", 3, "hidden", ()),
+    TestInfo("t.py::test_cuda", "Runs on CUDA", "2", 1.0, "after_due_date", ("cuda",)),
+    TestInfo("t.py::test_last", "Last test", None, 1.5, "after_published", ()),
+)
+IDS = [test.id for test in MANIFEST]
+
+
+def build(*verdicts, manifest=MANIFEST, **options):
+    outcome = build_results(manifest, list(verdicts), **options)
+    validate(outcome)  # every dict this module builds must be valid
+    return outcome
+
+
+def by_id(outcome, manifest=MANIFEST):
+    return {test.id: entry for test, entry in zip(manifest, outcome["tests"], strict=True)}
+
+
+def all_passed():
+    return [Verdict(test_id, "passed") for test_id in IDS]
+
+
+# --- closed-world scoring --------------------------------------------------------------------
+
+
+def test_all_passed_scores_everything_in_manifest_order():
+    outcome = build(*reversed(all_passed()))
+    assert [t["name"] for t in outcome["tests"]] == [t.name for t in MANIFEST]
+    assert outcome["score"] == 7.5
+    for test, entry in zip(MANIFEST, outcome["tests"]):
+        assert entry["status"] == "passed"
+        assert entry["score"] == entry["max_score"] == test.max_score
+        assert entry["tags"] == list(test.tags) and entry["visibility"] == test.visibility
+
+
+def test_number_is_omitted_when_none():
+    entries = by_id(build())
+    assert entries["t.py::test_add"]["number"] == "1.1"
+    assert "number" not in entries["t.py::test_last"]
+
+
+def test_no_verdicts_scores_zero_and_says_the_test_did_not_run():
+    outcome = build()
+    assert outcome["score"] == 0
+    assert len(outcome["tests"]) == len(MANIFEST)
+    for entry, test in zip(outcome["tests"], MANIFEST):
+        assert (entry["score"], entry["max_score"], entry["status"]) == (0, test.max_score, "failed")
+        assert entry["output"] == NOT_RUN
+
+
+def test_missing_verdict_scores_zero_only_for_that_test():
+    entries = by_id(build(*[v for v in all_passed() if v.id != "t.py::test_hidden"]))
+    assert entries["t.py::test_hidden"]["score"] == 0
+    assert entries["t.py::test_hidden"]["status"] == "failed"
+    assert "did not run" in entries["t.py::test_hidden"]["output"]
+    assert entries["t.py::test_add"]["score"] == 2.0
+
+
+def test_failed_scores_zero_with_the_graders_message():
+    entries = by_id(build(Verdict("t.py::test_add", "failed", "expected 3, got 4")))
+    assert entries["t.py::test_add"]["score"] == 0
+    assert entries["t.py::test_add"]["max_score"] == 2.0
+    assert entries["t.py::test_add"]["status"] == "failed"
+    assert entries["t.py::test_add"]["output"] == "expected 3, got 4"
+
+
+def test_failed_without_message_still_says_so():
+    entries = by_id(build(Verdict("t.py::test_add", "failed")))
+    assert entries["t.py::test_add"]["output"] == "This test failed."
+
+
+def test_skipped_scores_zero_and_keeps_the_reason():
+    entries = by_id(build(Verdict("t.py::test_add", "skipped", "needs numpy")))
+    entry = entries["t.py::test_add"]
+    assert (entry["score"], entry["max_score"], entry["status"]) == (0, 2.0, "failed")
+    assert "skipped" in entry["output"] and "scores 0" in entry["output"] and "needs numpy" in entry["output"]
+
+
+@pytest.mark.parametrize("outcome", ["PASSED", "pass", "error", "xpassed", "", "passed ", None])
+def test_unknown_outcome_scores_zero(outcome):
+    entries = by_id(build(Verdict("t.py::test_add", outcome, "it went fine, honest")))
+    entry = entries["t.py::test_add"]
+    assert (entry["score"], entry["status"]) == (0, "failed")
+    assert "unexpected outcome" in entry["output"] and "it went fine, honest" in entry["output"]
+
+
+def test_verdicts_for_unknown_ids_add_nothing():
+    intruders = [Verdict("t.py::test_extra", "passed"), Verdict("T.PY::TEST_ADD", "passed"),
+                 Verdict("t.py::test_add ", "passed"), Verdict("", "passed")]
+    outcome = build(*intruders)
+    assert outcome["score"] == 0 and len(outcome["tests"]) == len(MANIFEST)
+    assert {t["name"] for t in outcome["tests"]} == {t.name for t in MANIFEST}
+
+
+def test_each_passed_test_counts_once_however_often_it_is_reported():
+    outcome = build(*(all_passed() * 5))
+    assert outcome["score"] == 7.5
+
+
+@pytest.mark.parametrize("outcomes, passed", [
+    (["passed", "failed"], False),   # a failing teardown after a passing call
+    (["failed", "passed"], False),   # a failure is never overridden
+    (["passed", "failed", "passed"], False),
+    (["failed", "skipped"], False),
+    (["skipped", "passed"], True),   # otherwise the last verdict wins
+    (["passed", "skipped"], False),
+    (["passed", "error"], False),
+    (["error", "passed"], True),
+    (["passed", "passed"], True),
+])
+def test_duplicate_verdicts(outcomes, passed):
+    verdicts = [Verdict("t.py::test_add", outcome, f"report {i}") for i, outcome in enumerate(outcomes)]
+    entry = by_id(build(*verdicts))["t.py::test_add"]
+    assert entry["score"] == (2.0 if passed else 0)
+    assert entry["status"] == ("passed" if passed else "failed")
+
+
+def test_the_last_failure_message_is_shown():
+    verdicts = [Verdict("t.py::test_add", "failed", "call failed"), Verdict("t.py::test_add", "passed"),
+                Verdict("t.py::test_add", "failed", "teardown failed")]
+    assert by_id(build(*verdicts))["t.py::test_add"]["output"] == "teardown failed"
+
+
+def test_not_counted_skip_is_zero_of_zero():
+    entry = by_id(build(Verdict("t.py::test_cuda", "skipped", "no GPU here", counts=False)))["t.py::test_cuda"]
+    assert (entry["score"], entry["max_score"], entry["status"]) == (0, 0, "passed")
+    assert entry["output"] == NOT_COUNTED + "no GPU here"
+
+
+@pytest.mark.parametrize("outcome, score, max_score, status", [
+    ("passed", 1.0, 1.0, "passed"), ("failed", 0, 1.0, "failed"), ("error", 0, 1.0, "failed"),
+])
+def test_counts_false_is_only_honoured_for_skips(outcome, score, max_score, status):
+    entry = by_id(build(Verdict("t.py::test_cuda", outcome, counts=False)))["t.py::test_cuda"]
+    assert (entry["score"], entry["max_score"], entry["status"]) == (score, max_score, status)
+
+
+def test_counts_false_cannot_add_points():
+    outcome = build(*[Verdict(test_id, "skipped", counts=False) for test_id in IDS])
+    assert outcome["score"] == 0
+    assert all(t["score"] == 0 for t in outcome["tests"])
+
+
+def test_score_is_the_rounded_sum():
+    manifest = [TestInfo(f"t::{i}", f"test {i}", None, 0.1, "visible", ()) for i in range(3)]
+    outcome = build(*[Verdict(t.id, "passed") for t in manifest], manifest=manifest)
+    assert sum(t["score"] for t in outcome["tests"]) != 0.3  # float noise: 0.30000000000000004
+    assert outcome["score"] == 0.3
+
+
+def test_top_level_fields():
+    outcome = build(output="Graded tensors.py.", execution_time=3.14159)
+    assert outcome["output"] == "Graded tensors.py."
+    assert outcome["execution_time"] == 3.14
+    assert "execution_time" not in build()
+    assert set(outcome) <= set(load_schema()["properties"])
+    assert outcome["output_format"] == outcome["test_output_format"] == outcome["test_name_format"] == "text"
+
+
+def test_names_tags_and_outputs_are_cleaned():
+    manifest = [TestInfo("t::a", "multi\nline\x00 \x1b[31mname", None, 1, "visible", ("a\nb", "\x1b[1mbold")),
+                TestInfo("t::b", " \x1b[0m ", None, 1, "visible", ())]
+    outcome = build(Verdict("t::a", "failed", "x" * (OUTPUT_LIMIT * 3) + "\x00"),
+                    manifest=manifest, output="\x1b[2Jtop\x00" + "y" * TOP_OUTPUT_LIMIT * 2)
+    first, second = outcome["tests"]
+    assert first["name"] == "multi line\ufffd name"
+    assert first["tags"] == ["a b", "bold"]
+    assert len(first["output"]) <= OUTPUT_LIMIT and "\x00" not in first["output"]
+    assert second["name"] == "t::b"  # an empty name falls back to the test id
+    assert outcome["output"].startswith("top\ufffd") and len(outcome["output"]) <= TOP_OUTPUT_LIMIT
+
+
+def test_verdict_output_may_be_none_or_bytes():
+    entries = by_id(build(Verdict("t.py::test_add", "failed", None), Verdict("t.py::test_hidden", "failed", b"caf\xc3\xa9 \xff")))
+    assert entries["t.py::test_add"]["output"] == "This test failed."
+    assert entries["t.py::test_hidden"]["output"] == "café \ufffd"
+
+
+_ids = st.sampled_from(IDS + ["t.py::intruder", "other"])
+_outcomes = st.sampled_from(["passed", "failed", "skipped", "error", ""])
+_verdicts = st.lists(st.builds(Verdict, id=_ids, outcome=_outcomes, output=st.text(max_size=20), counts=st.booleans()),
+                     max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_verdicts)
+def test_a_test_scores_only_when_it_passed_and_never_failed(verdicts):
+    outcome = build(*verdicts)
+    expected = 0.0
+    for test, entry in zip(MANIFEST, outcome["tests"]):
+        own = [v.outcome for v in verdicts if v.id == test.id]
+        earns = bool(own) and own[-1] == "passed" and "failed" not in own
+        assert entry["score"] == (test.max_score if earns else 0)
+        assert entry["score"] <= entry["max_score"] <= test.max_score
+        expected += entry["score"]
+    assert len(outcome["tests"]) == len(MANIFEST)
+    assert outcome["score"] == pytest.approx(expected) and outcome["score"] <= 7.5
+
+
+# --- the schema ------------------------------------------------------------------------------
+
+
+def test_schema_is_a_valid_draft_2020_12_schema():
+    schema = load_schema()
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+def test_schema_accepts_the_optional_keys():
+    outcome = build(*all_passed(), execution_time=1.0)
+    outcome.update(visibility="after_published", stdout_visibility="hidden", extra_data={"seed": 1},
+                   leaderboard=[{"name": "speed", "value": 1.5, "order": "asc"}, {"name": "model", "value": "mlp"}])
+    outcome["tests"][0].update(name_format="md", output_format="ansi", extra_data={})
+    validate(outcome)
+
+
+def _set(path, value):
+    def mutate(outcome):
+        *parents, last = path
+        target = outcome
+        for key in parents:
+            target = target[key]
+        target[last] = value
+    return mutate
+
+
+def _delete(path):
+    def mutate(outcome):
+        *parents, last = path
+        target = outcome
+        for key in parents:
+            target = target[key]
+        del target[last]
+    return mutate
+
+
+BROKEN = {
+    "missing score": _delete(["score"]),
+    "missing output": _delete(["output"]),
+    "missing tests": _delete(["tests"]),
+    "negative score": _set(["score"], -1),
+    "string score": _set(["score"], "7.5"),
+    "boolean score": _set(["score"], True),
+    "extra top-level key": _set(["grade"], 7.5),
+    "non-string output": _set(["output"], 5),
+    "huge output": _set(["output"], "x" * 100_001),
+    "bad stdout visibility": _set(["stdout_visibility"], "never"),
+    "bad output format": _set(["output_format"], "markdown"),
+    "string execution time": _set(["execution_time"], "0.01"),
+    "bad leaderboard order": _set(["leaderboard"], [{"name": "a", "value": 1, "order": "up"}]),
+    "tests not a list": _set(["tests"], {}),
+    "test missing name": _delete(["tests", 0, "name"]),
+    "test missing status": _delete(["tests", 0, "status"]),
+    "test missing tags": _delete(["tests", 0, "tags"]),
+    "empty name": _set(["tests", 0, "name"], ""),
+    "bad status": _set(["tests", 0, "status"], "ok"),
+    "null status": _set(["tests", 0, "status"], None),
+    "bad visibility": _set(["tests", 0, "visibility"], "published"),
+    "extra test key": _set(["tests", 0, "weight"], 1),
+    "non-string test output": _set(["tests", 0, "output"], ["a"]),
+    "negative max score": _set(["tests", 0, "max_score"], -2),
+    "bad number": _set(["tests", 0, "number"], "1.a"),
+    "numeric number": _set(["tests", 0, "number"], 1.1),
+    "trailing dot number": _set(["tests", 0, "number"], "1."),
+    "non-string tag": _set(["tests", 0, "tags"], [1]),
+    "tags a string": _set(["tests", 0, "tags"], "tensors"),
+    "non-object extra data": _set(["tests", 0, "extra_data"], []),
+}
+# Valid under the schema, but not JSON or not sensible: validate() checks these too.
+NOT_JSON = {
+    "NaN score": _set(["score"], float("nan")),
+    "infinite max score": _set(["tests", 0, "max_score"], float("inf")),
+    "lone surrogate": _set(["tests", 0, "output"], "bad \udcff byte"),
+    "score above max": _set(["tests", 0, "score"], 3.0),
+}
+
+
+@pytest.mark.parametrize("mutate", list(BROKEN.values()) + list(NOT_JSON.values()),
+                         ids=list(BROKEN) + list(NOT_JSON))
+def test_validate_rejects_broken_results(mutate):
+    outcome = build(*all_passed(), execution_time=1.0)
+    mutate(outcome)
+    with pytest.raises(ResultsError, match="invalid results.json"):
+        validate(outcome)
+
+
+def test_validation_message_names_the_place_and_stays_short():
+    outcome = build()
+    outcome["tests"][2]["status"] = "passd"
+    outcome["tests"][3]["output"] = "z" * 200_000
+    with pytest.raises(ResultsError) as caught:
+        validate(outcome)
+    message = str(caught.value)
+    assert "tests/2/status" in message and "passd" in message and "tests/3/output" in message
+    assert len(message) < 1000
+
+
+def test_validate_rejects_non_dicts():
+    for value in ([], "results", None):
+        with pytest.raises(ResultsError):
+            validate(value)
+
+
+# --- clean_text ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("raw, clean", [
+    ("plain text\twith tab\nand newline", "plain text\twith tab\nand newline"),
+    ("a\x00b", "a\ufffdb"),
+    ("bell\x07 backspace\x08 vt\x0b ff\x0c esc\x1b", "bell\ufffd backspace\ufffd vt\ufffd ff\ufffd esc\ufffd"),
+    ("del\x7f c1\x85\x9f", "del\ufffd c1\ufffd\ufffd"),
+    ("windows\r\nlines\r\n", "windows\nlines\n"),
+    ("progress 10%\rprogress 20%\r", "progress 10%\nprogress 20%\n"),
+    ("\x1b[1;31mred\x1b[0m normal", "red normal"),
+    ("\x1b[2J\x1b[H\x1b[?25lcleared", "cleared"),
+    ("\x1b]0;window title\x07text", "text"),
+    ("\x1b]8;;https://example.org\x1b\\link\x1b]8;;\x1b\\", "link"),
+    ("\x1b]0;unterminated title\nnext line", "0;unterminated title\nnext line"),
+    ("\x1bPdevice control\x1b\\after", "after"),
+    ("\x1b(Bcharset \x1b7saved", "charset saved"),
+    ("\x9b31m8-bit csi", "8-bit csi"),
+    ("lone \udcff surrogate \ud800", "lone \ufffd surrogate \ufffd"),
+    ("unicode: café, 中文, 🙂, \u2028", "unicode: café, 中文, 🙂, \u2028"),
+    ("", ""),
+])
+def test_clean_text(raw, clean):
+    assert clean_text(raw) == clean
+
+
+def test_clean_text_output_is_always_encodable_and_free_of_controls():
+    raw = "".join(chr(code) for code in range(0, 0x110000, 7))
+    cleaned = clean_text(raw, limit=len(raw) * 2)
+    cleaned.encode("utf-8")
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in cleaned)
+    assert not any(0x7F <= ord(c) <= 0x9F for c in cleaned)
+
+
+def test_clean_text_accepts_non_strings():
+    assert clean_text(None) == ""
+    assert clean_text(b"caf\xc3\xa9\xff") == "café\ufffd"
+    assert clean_text(42) == "42"
+
+
+def _cut_count(text):
+    marker = text[text.index("\n[... "):text.index(" characters cut ...]\n") + len(" characters cut ...]\n")]
+    return int(marker.split()[1]), marker
+
+
+@pytest.mark.parametrize("length", [10_001, 10_050, 39_999, 40_001, 1_000_000])
+def test_long_text_keeps_head_and_tail(length):
+    raw = "HEAD" + "m" * (length - 8) + "TAIL"
+    cleaned = clean_text(raw)
+    assert len(cleaned) <= OUTPUT_LIMIT and len(cleaned) >= OUTPUT_LIMIT - 5
+    assert cleaned.startswith("HEAD") and cleaned.endswith("TAIL")
+    count, marker = _cut_count(cleaned)
+    assert count == length - (len(cleaned) - len(marker))  # the count is exact for plain text
+
+
+def test_text_at_the_limit_is_untouched():
+    raw = "x" * OUTPUT_LIMIT
+    assert clean_text(raw) == raw
+    assert clean_text(raw + "y") != raw + "y"
+
+
+@pytest.mark.parametrize("limit", [0, 1, 5, 30, 31, 32, 40, 100, 1234])
+def test_any_limit_is_respected(limit):
+    for length in (limit, limit + 1, 3 * limit + 7, 10 * limit + 100):
+        assert len(clean_text("ab\x00\r\n" * length, limit)) <= limit
+
+
+def test_huge_hostile_text_is_cheap_and_bounded():
+    hostile = "\x1b[31m" * 2_000_000 + "\x00" * 5_000_000 + "\udcff" * 1_000_000
+    cleaned = clean_text(hostile)
+    assert len(cleaned) <= OUTPUT_LIMIT
+    cleaned.encode("utf-8")
+    assert "characters cut" in cleaned
+
+
+def test_a_cut_is_reported_even_when_the_kept_ends_clean_to_almost_nothing():
+    cleaned = clean_text("\x1b[0m" * 100 + "A", limit=100)  # long enough to be cut before cleaning
+    assert "characters cut" in cleaned and cleaned.endswith("A") and len(cleaned) <= 100
+
+
+# --- write_results ---------------------------------------------------------------------------
+
+
+def test_write_results_writes_a_complete_file(tmp_path):
+    outcome = build(*all_passed(), output="café ✓", execution_time=2.5)
+    target = tmp_path / "results" / "results.json"  # the folder does not exist yet
+    write_results(target, outcome)
+    data = target.read_bytes()
+    assert data.endswith(b"\n") and "café ✓".encode() in data
+    assert json.loads(data) == outcome
+    assert os.listdir(target.parent) == ["results.json"]  # no temporary file left behind
+
+
+def test_write_results_replaces_an_existing_file(tmp_path):
+    target = tmp_path / "results.json"
+    write_results(str(target), build())
+    write_results(target, build(*all_passed()))
+    assert json.loads(target.read_text(encoding="utf-8"))["score"] == 7.5
+
+
+@pytest.mark.parametrize("mutate", [BROKEN["bad status"], BROKEN["extra top-level key"], NOT_JSON["NaN score"],
+                                    NOT_JSON["lone surrogate"]], ids=["status", "extra key", "NaN", "surrogate"])
+def test_invalid_results_leave_the_existing_file_untouched(tmp_path, mutate):
+    target = tmp_path / "results.json"
+    target.write_text("previous contents", encoding="utf-8")
+    outcome = build(*all_passed())
+    mutate(outcome)
+    with pytest.raises(ResultsError):
+        write_results(target, outcome)
+    assert target.read_text(encoding="utf-8") == "previous contents"
+    assert os.listdir(tmp_path) == ["results.json"]
+
+
+def test_unserialisable_values_raise_results_error(tmp_path):
+    outcome = build()
+    outcome["extra_data"] = {"value": object()}
+    with pytest.raises(ResultsError):
+        write_results(tmp_path / "results.json", outcome)
+    assert not (tmp_path / "results.json").exists()
+
+
+def test_a_failed_rename_leaves_no_trace(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    target.write_text("previous contents", encoding="utf-8")
+
+    def refuse(source, destination):
+        raise OSError("disk on fire")
+
+    monkeypatch.setattr(results.os, "replace", refuse)
+    with pytest.raises(OSError, match="disk on fire"):
+        write_results(target, build())
+    assert target.read_text(encoding="utf-8") == "previous contents"
+    assert os.listdir(tmp_path) == ["results.json"]
+
+
+# --- error_results ---------------------------------------------------------------------------
+
+
+def test_error_results_without_manifest():
+    outcome = error_results("The autograder could not collect its tests.")
+    validate(outcome)
+    assert outcome["score"] == 0 and outcome["output"] == "The autograder could not collect its tests."
+    [test] = outcome["tests"]
+    assert (test["name"], test["score"], test["max_score"], test["status"]) == ("Grading failed", 0, 0, "failed")
+    assert test["output"] == outcome["output"] and test["visibility"] == "visible"
+
+
+def test_error_results_with_manifest_lists_every_test_at_zero():
+    outcome = error_results("Your file has a syntax error.\nline 3: def f(:", MANIFEST)
+    validate(outcome)
+    assert outcome["score"] == 0 and outcome["output"].startswith("Your file has a syntax error.")
+    assert [t["name"] for t in outcome["tests"]] == [t.name for t in MANIFEST]
+    for test, entry in zip(MANIFEST, outcome["tests"]):
+        assert (entry["score"], entry["max_score"], entry["status"]) == (0, test.max_score, "failed")
+        assert entry["output"] == "Not graded: Your file has a syntax error."
+        assert entry["visibility"] == test.visibility
+
+
+def test_error_results_survives_a_broken_manifest():
+    broken = [TestInfo("t::a", "A", "one", -1, "never", ("x",))]
+    outcome = error_results("boom", broken)
+    validate(outcome)
+    assert [t["name"] for t in outcome["tests"]] == ["Grading failed"]
+
+
+def test_error_results_cleans_and_caps_the_message():
+    outcome = error_results("\x1b[31mTraceback\x00\n" + "frame\n" * 100_000, MANIFEST)
+    validate(outcome)
+    assert outcome["output"].startswith("Traceback\ufffd\n") and len(outcome["output"]) <= TOP_OUTPUT_LIMIT
+    assert all(t["output"] == "Not graded: Traceback\ufffd" for t in outcome["tests"])
+    validate(error_results("x" * 10**6))
+
+
+# --- the table -------------------------------------------------------------------------------
+
+
+def _mixed_outcome():
+    return build(Verdict("t.py::test_add", "passed"),
+                 Verdict("t.py::test_hidden", "failed", "AssertionError\n" + "\n".join(f"line {i}" for i in range(30))),
+                 Verdict("t.py::test_cuda", "skipped", "no GPU", counts=False),
+                 output="Graded tensors.py.")
+
+
+def test_format_table_shows_names_scores_and_total():
+    table = format_table(_mixed_outcome())
+    for test in MANIFEST:
+        assert test.name in table
+    assert "1.1" in table and "tensors, basics" in table
+    assert "2.0/2.0" in table and "0.0/3.0" in table and "0.0/1.5" in table
+    assert "passed" in table and "failed" in table and "not counted" in table
+    assert "Total: 2.0 / 6.5" in table
+    assert table.index("Graded tensors.py.") < table.index("Adds two tensors")
+    assert "\x1b" not in table and "line 0" not in table
+
+
+def test_format_table_show_output_lists_failing_tests_only():
+    table = format_table(_mixed_outcome(), show_output=True)
+    after = table[table.index("Total:"):]
+    assert "    AssertionError" in after and "    line 8" in after and "line 9\n" not in after
+    assert "more lines" in after
+    assert "did not run" in after  # the test with no verdict failed too
+    assert "no GPU" not in after and "    " + NOT_COUNTED not in after
+
+
+def test_format_table_prints_student_text_literally():
+    manifest = [TestInfo("t::a", "[bold red]not markup[/] :smile:", None, 1, "visible", ("[x]",))]
+    table = format_table(build(Verdict("t::a", "failed", "[link=http://x]y[/link]"), manifest=manifest),
+                         show_output=True)
+    assert "[bold red]not markup[/] :smile:" in table and "[link=http://x]y[/link]" in table
+
+
+def test_format_table_without_top_level_output_or_tests():
+    table = format_table(error_results("boom"))
+    assert table.startswith("boom\n") and "Grading failed" in table and "Total: 0.0 / 0.0" in table
+    assert "Total: 0.0 / 0.0" in format_table({"score": 0, "output": "", "tests": []})
+
+
+def test_print_table_to_a_file_is_plain_text():
+    buffer = io.StringIO()
+    print_table(_mixed_outcome(), file=buffer, show_output=True)
+    assert buffer.getvalue() == format_table(_mixed_outcome(), show_output=True)
+
+
+# --- import cost -----------------------------------------------------------------------------
+
+
+def test_importing_does_not_load_jsonschema_rich_or_torch():
+    code = ("import sys, autograder.results, autograder.report; "
+            "print(sorted(m for m in ('jsonschema', 'rich', 'torch') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_results_do_not_share_state_with_the_manifest():
+    manifest = [TestInfo("t::a", "A", None, 1, "visible", ("x",))]
+    outcome = build(manifest=manifest)
+    outcome["tests"][0]["tags"].append("z")
+    assert manifest[0].tags == ("x",) and build(manifest=manifest)["tests"][0]["tags"] == ["x"]
+
