@@ -107,6 +107,8 @@ def _find_in_folder(assignment: Assignment, folder: Path) -> tuple[Path, list[st
 
 def read_regular_file(path: Path, limit: int) -> bytes:
     """The bytes of a regular file, refusing links, devices, FIFOs and oversized files."""
+    if path.is_symlink():
+        raise SubmissionProblem(f"{path.name} is a symbolic link, not a regular file; submit the file itself.")
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError as error:

@@ -60,7 +60,9 @@ def apply(student, name, args, grad_output=None, *, call="(x)"):
         raise
     checks.that(report["is_class"], f"{name} is not a class.",
                 hint=f"Define `class {name}(torch.autograd.Function):` with static forward and backward.")
-    checks.that(report["is_function"], f"{name} is not a subclass of torch.autograd.Function.",
+    bases = ", ".join(report["bases"][:-1]) or "none"  # the last one is object
+    checks.that(report["is_function"], f"{name} is not a subclass of torch.autograd.Function (its base "
+                f"classes: {bases}).",
                 hint=f"Define `class {name}(torch.autograd.Function):` with @staticmethod forward(ctx, ...) "
                      "and backward(ctx, grad_output).")
     checks.is_tensor(report["out"], name, what=f"the output of {name}.apply{call}")

@@ -107,7 +107,8 @@ def diagnose(losses, X, y, lr, epochs, optim=False):
     """The likely mistake behind a trajectory that differs from the reference: a hint."""
     correct, _, _ = trajectory(X, y, lr, epochs)
     scale = abs(correct[0])
-    if len(losses) == epochs and all(close(a, b, scale=scale) for a, b in zip(losses[:-1], correct[1:])):
+    if epochs >= 3 and len(losses) == epochs and all(close(a, b, scale=scale)
+                                                     for a, b in zip(losses[:-1], correct[1:])):
         return VARIANT_HINTS["shifted"]
     for variant in ("no_reset", "broadcast", "sum", "double_step"):
         if same_trajectory(losses, trajectory(X, y, lr, epochs, variant)[0]):
@@ -160,8 +161,9 @@ def probe(student, name, *args, what, hint, **kwargs):
 
 def check_losses(losses, epochs, *, name):
     checks.is_type(losses, list, name, what="the losses", hint="Return a list with one loss per epoch.")
-    checks.that(len(losses) == epochs, f"{name} returned {len(losses)} losses; expected one per epoch "
-                f"({epochs}).", hint="Append loss.item() exactly once per epoch, for `epochs` epochs.")
+    checks.that(len(losses) == epochs, f"{name} returned the wrong number of losses; expected one per epoch.",
+                hint="Append loss.item() exactly once per epoch, for `epochs` epochs (use the argument).",
+                details=f"got {len(losses)} losses, expected {epochs}")
     for i, value in enumerate(losses):
         if type(value) is not float:
             checks.fail(f"{name} returned {checks.type_name(value)} as loss {i + 1}; expected a Python float.",

@@ -77,17 +77,30 @@ def test_describe_any_shape(student, reference, shape):
                 hint="t.shape, t.dim() and t.numel() work for every shape, including () and sizes of 0.")
 
 
-@pytest.mark.parametrize("dtype", [np.int64, np.float32, np.uint8], ids=["int64", "float32", "uint8"])
+NUMPY_DTYPES = [np.int64, np.float32, np.uint8]
+
+
+@pytest.mark.parametrize("dtype", NUMPY_DTYPES, ids=["int64", "float32", "uint8"])
 @weight(0.25)
 @number("1.32")
-@tags("shared_from_numpy", "copied_from_numpy")
+@tags("shared_from_numpy")
 @visibility(HIDDEN)
-def test_numpy_bridges_keep_dtype(student, reference, dtype):
-    """shared_from_numpy and copied_from_numpy: keep every dtype; share / do not share memory"""
+def test_shared_from_numpy_keeps_dtype(student, reference, dtype):
+    """shared_from_numpy: keeps every dtype and shares memory"""
     array = np.arange(12).reshape(3, 4).astype(dtype)
     shared = student.call("shared_from_numpy", array)
     checks.tensor(shared.value, reference.shared_from_numpy(array.copy()), name="shared_from_numpy")
     checks.that(shared.shares_memory_with_arg(0), "shared_from_numpy does not share memory with the array.")
+
+
+@pytest.mark.parametrize("dtype", NUMPY_DTYPES, ids=["int64", "float32", "uint8"])
+@weight(0.25)
+@number("1.32")
+@tags("copied_from_numpy")
+@visibility(HIDDEN)
+def test_copied_from_numpy_keeps_dtype(student, reference, dtype):
+    """copied_from_numpy: keeps every dtype and does not share memory"""
+    array = np.arange(12).reshape(3, 4).astype(dtype)
     copied = student.call("copied_from_numpy", array)
     checks.tensor(copied.value, reference.copied_from_numpy(array.copy()), name="copied_from_numpy")
     checks.that(not copied.shares_memory_with_arg(0), "copied_from_numpy shares memory with the array.")
@@ -203,18 +216,39 @@ def test_add_new_broadcasts(student, reference):
     checks.inputs_unchanged(call, [x, y], name="add_new")
 
 
-@pytest.mark.parametrize("function", ["first_row", "second_column", "last_column_first_two_rows"])
-@weight(0.5)
-@number("1.41")
-@tags("first_row", "second_column", "last_column_first_two_rows")
-@visibility(HIDDEN)
-def test_indexing_other_shapes(student, reference, function):
-    """first_row, second_column, last_column_first_two_rows: other shapes and dtypes, input unchanged"""
+def check_indexing(student, reference, function):
     for seed, shape, dtype in [(41, (5, 3), torch.float64), (42, (2, 7), torch.int64)]:
         x = random_tensor(shape, seed, dtype)
         call = student.call(function, x)
         checks.tensor(call.value, getattr(reference, function)(x.clone()), name=function)
         checks.inputs_unchanged(call, [x], name=function)
+
+
+@weight(0.5)
+@number("1.41")
+@tags("first_row")
+@visibility(HIDDEN)
+def test_first_row_other_shapes(student, reference):
+    """first_row: other shapes and dtypes, input unchanged"""
+    check_indexing(student, reference, "first_row")
+
+
+@weight(0.5)
+@number("1.41")
+@tags("second_column")
+@visibility(HIDDEN)
+def test_second_column_other_shapes(student, reference):
+    """second_column: other shapes and dtypes, input unchanged"""
+    check_indexing(student, reference, "second_column")
+
+
+@weight(0.5)
+@number("1.41")
+@tags("last_column_first_two_rows")
+@visibility(HIDDEN)
+def test_last_column_first_two_rows_other_shapes(student, reference):
+    """last_column_first_two_rows: other shapes and dtypes, input unchanged"""
+    check_indexing(student, reference, "last_column_first_two_rows")
 
 
 @pytest.mark.parametrize("case", ["random", "none", "empty", "int"])

