@@ -18,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -82,70 +84,141 @@ class SessionRecord:
 def grade(assignment_name: str, submission: Path, out: Path | None = None,
           options: Options | None = None) -> dict:
     """Grade `submission`, write results.json to `out` (if given) and return it."""
+    return grade_batch(assignment_name, [(Path(submission), out)], options, jobs=1)[0]
+
+
+@dataclass
+class Job:
+    """One submission of a batch: where it is, where its results go, its private folders."""
+
+    submission: Path
+    out: Path | None
+    work: Path
+    scratch: Path
+    notes: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+
+
+def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], options: Options | None = None,
+                jobs: int | None = None, on_done: Callable[[int, dict], None] | None = None) -> list[dict]:
+    """Grade many submissions of one assignment; `jobs` sessions run in parallel.
+
+    With one item this is a plain grade: one session, one child started from scratch. With
+    more, each session grades its share one after the other, importing torch once, with the
+    children forked from a zygote. Each results.json is written as soon as its submission is
+    done (and `on_done(index, results)` called), after every process it started was killed."""
     options = options or Options()
-    started = time.monotonic()
     reaper.become_subreaper()
     ids = sandbox.identity()
     sandbox.protect_kit()
     print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
-    work = Path(tempfile.mkdtemp(prefix="autograder-"))
-    scratch = sandbox.scratch_folder(ids)
+    assignment = Assignment.get(assignment_name)
+    batch = [Job(Path(s), o, Path(tempfile.mkdtemp(prefix="autograder-")), sandbox.scratch_folder(ids))
+             for s, o in items]
+    outcomes: list[dict | None] = [None] * len(batch)
+
+    def finish(index: int, status: str) -> None:
+        job = batch[index]
+        outcomes[index] = _conclude(job, status)
+        if job.out is not None:
+            write(job.out, outcomes[index])
+        shutil.rmtree(job.work, ignore_errors=True)
+        shutil.rmtree(job.scratch, ignore_errors=True)
+        if on_done is not None:
+            on_done(index, outcomes[index])
+
     try:
-        outcome = _grade_in(work, scratch, ids, Assignment.get(assignment_name), Path(submission), options)
+        for job in batch:
+            _prepare(job, assignment, ids, options)
+        if len(batch) == 1:
+            status = run_session(batch[0].work, batch[0].settings, options.session_timeout, options.verbose)
+            reaper.kill_descendants()
+            finish(0, status)
+        else:
+            _run_in_parallel(batch, options, jobs or os.cpu_count() or 1, finish)
+    finally:
+        reaper.kill_descendants()
+        for index, job in enumerate(batch):
+            if outcomes[index] is None:
+                finish(index, "the grader stopped before reaching this submission")
+    return outcomes
+
+
+def _prepare(job: Job, assignment: Assignment, ids, options: Options) -> None:
+    confinement = sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb,
+                                   isolate=True)
+    job.settings = {"assignment": assignment.name, "verdicts": str(job.work / "verdicts.jsonl"),
+                    "call_timeout": options.call_timeout, "require_cuda": options.require_cuda,
+                    "select": options.select, "public_only": options.public_only,
+                    "sandbox": confinement.to_dict()}
+    try:
+        prepared = prepare(assignment, job.submission, job.scratch)
+        sandbox.hand_over(prepared.path, ids)
+        job.settings["submission"] = str(prepared.path)
+        job.notes += [f"Graded {prepared.graded}."] + prepared.notes
+    except SubmissionProblem as problem:
+        job.settings["problem"] = str(problem)
+        job.notes.append(str(problem))
+
+
+def _conclude(job: Job, status: str) -> dict:
+    """results.json for one finished job, from what its session recorded."""
+    try:
+        record = SessionRecord.read(job.work / "verdicts.jsonl")
+        notes = job.notes + record.notes
+        if not record.manifest:
+            outcome = results.error_results(
+                "The autograder could not collect its tests" + (f" ({status})" if status else "")
+                + ". Your submission was not graded; please tell your instructor.")
+        else:
+            if not record.finished:
+                notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
+                             "tests that did not run score 0.")
+            outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")
-    finally:
-        reaper.kill_descendants()
-        shutil.rmtree(work, ignore_errors=True)
-        shutil.rmtree(scratch, ignore_errors=True)
-    outcome["execution_time"] = round(time.monotonic() - started, 2)
-    if out is not None:
-        write(out, outcome)
+    outcome["execution_time"] = round(time.monotonic() - job.started, 2)
     return outcome
 
 
-def _grade_in(work: Path, scratch: Path, ids, assignment: Assignment, submission: Path,
-              options: Options) -> dict:
-    notes: list[str] = []
-    confinement = sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb,
-                                   isolate=True)
-    settings = {"assignment": assignment.name, "verdicts": str(work / "verdicts.jsonl"),
-                "call_timeout": options.call_timeout, "require_cuda": options.require_cuda,
-                "select": options.select, "public_only": options.public_only,
-                "sandbox": confinement.to_dict()}
-    try:
-        prepared = prepare(assignment, submission, scratch)
-        sandbox.hand_over(prepared.path, ids)
-        settings.update(submission=str(prepared.path))
-        notes.append(f"Graded {prepared.graded}.")
-        notes += prepared.notes
-    except SubmissionProblem as problem:
-        settings["problem"] = str(problem)
-        notes.append(str(problem))
-    (work / "session.json").write_text(json.dumps(settings), encoding="utf-8")
-    status = run_session(work, options.session_timeout, options.verbose)
-    record = SessionRecord.read(work / "verdicts.jsonl")
-    notes += record.notes
-    if not record.manifest:
-        return results.error_results(
-            "The autograder could not collect its tests" + (f" ({status})" if status else "")
-            + ". Your submission was not graded; please tell your instructor.")
-    if not record.finished:
-        notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
-                     "tests that did not run score 0.")
-    return results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
+def _run_in_parallel(batch: list[Job], options: Options, jobs: int, finish) -> None:
+    """`jobs` batch sessions, each grading every jobs-th submission, in parallel."""
+    def run_share(indices: list[int]) -> None:
+        folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
+        try:
+            (folder / "session.json").write_text(json.dumps({"batch": [batch[i].settings for i in indices]}))
+            command = python_command("autograder.session", str(folder / "session.json"))
+            with subprocess.Popen(command, cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+                for line in process.stdout:
+                    if line.startswith("done "):
+                        finish(indices[int(line.split()[1])], "")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    shares = [list(range(start, len(batch), jobs)) for start in range(min(jobs, len(batch)))]
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        for future in [pool.submit(run_share, share) for share in shares]:
+            future.result()
 
 
-def run_session(work: Path, timeout: float, verbose: bool = False) -> str:
+def session_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+    env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+                "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def run_session(work: Path, settings: dict, timeout: float, verbose: bool = False) -> str:
     """Run the grading session; return "" on a normal end, else what went wrong.
 
     Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
     stderr when something went wrong or `verbose` is set."""
+    (work / "session.json").write_text(json.dumps(settings), encoding="utf-8")
     command = python_command("autograder.session", str(work / "session.json"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
-    env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
-                "PYTHONDONTWRITEBYTECODE": "1"})
+    env = session_env()
     log = work / "session.log"
     with open(log, "wb") as handle:
         try:

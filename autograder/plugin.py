@@ -54,6 +54,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 GRADING = pytest.StashKey["Grading"]()
+ZYGOTE = pytest.StashKey[object]()   # set by autograder.session when grading a batch
 
 
 class Grading:
@@ -71,7 +72,7 @@ class Grading:
         if submission and not self.problem:
             path = Path(submission)
             sandbox = json.loads(config.getoption("--sandbox"))
-            worker = Worker(cwd=path.parent, sandbox=sandbox)
+            worker = Worker(cwd=path.parent, sandbox=sandbox, zygote=config.stash.get(ZYGOTE, None))
             worker.start()
             self.student = Student(worker=worker, path=str(path), module_name=path.stem,
                                    source=path.read_text(encoding="utf-8"),

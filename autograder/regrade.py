@@ -114,7 +114,8 @@ def safe_extract(archive: Path, target: Path) -> list[str]:
             if path.is_absolute() or ".." in path.parts or re.match(r"^[A-Za-z]:", name):
                 warnings.append(f"skipped {info.filename!r}: path outside the export")
                 continue
-            if stat.S_ISLNK(mode) or (mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))):
+            kind = stat.S_IFMT(mode)  # 0 when the zip was not made on Unix: a plain file
+            if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
                 warnings.append(f"skipped {info.filename!r}: not a regular file")
                 continue
             destination = (base / Path(*path.parts)) if path.parts else base
@@ -278,7 +279,7 @@ def test_columns(rows: list[Row]) -> list[str]:
         for name in _test_names(row.results):
             if name not in columns:
                 columns.append(name)
-    return columns
+    return sorted(columns, key=lambda column: _natural(column.split(" ", 1)[0]))  # by test number
 
 
 def _test_names(outcome: dict | None) -> list[str]:
@@ -409,6 +410,8 @@ def regrade(assignment: str, export: Path, out: Path | None = None, jobs: int | 
             raise ExportError(f"{export} is neither a zip nor a folder")
         found, more = submissions(find_export_root(folder))
         warnings += more
+        if not found:
+            warnings.append(f"no submission folders were found in {export}")
         rows = _grade_all(assignment, found, out, jobs, timeout, call_timeout, progress)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)

@@ -1,11 +1,16 @@
-"""A grading session: pytest over one assignment's graders, with the plugin, in this process.
+"""Grading sessions: pytest over one assignment's graders, with the plugin, in this process.
 
     python -I -m autograder.session SESSION.json
 
 SESSION.json says which assignment, which prepared file (or which problem stops grading), and
-where to write verdicts. Run by the supervisor (`autograder.grading`) as a subprocess, so that
-whatever happens here — even a crash — the supervisor still writes results.json. pytest is
-configured only from our own ini file: no conftest.py, no cache, no third-party plugins.
+where to write verdicts; or, for a batch, holds a list of such settings under "batch". Run by
+the supervisor (`autograder.grading`) as a subprocess, so that whatever happens here — even a
+crash — the supervisor still writes results.json. pytest is configured only from our own ini
+file: no conftest.py, no cache, no third-party plugins.
+
+A batch grades its submissions one after the other in this one process (torch is imported
+once), their children forked from one `autograder.zygote`; after each submission every
+process it left behind is killed, and "done N" is printed for the supervisor.
 """
 
 from __future__ import annotations
@@ -44,10 +49,52 @@ def pytest_arguments(settings: dict) -> list[str]:
     return args
 
 
+class ForkedChildren:
+    """A pytest plugin that hands the batch's zygote to the grading plugin."""
+
+    def __init__(self, zygote) -> None:
+        self.zygote = zygote
+
+    def pytest_configure(self, config) -> None:
+        from autograder.plugin import ZYGOTE
+
+        config.stash[ZYGOTE] = self.zygote
+
+
+def run_batch(batch: list[dict]) -> int:
+    import pytest
+
+    from autograder import reaper
+    from autograder.worker import child_env
+    from autograder.zygote import Zygote
+
+    reaper.become_subreaper()
+    zygote = Zygote(child_env({}))
+    try:
+        for index, settings in enumerate(batch):
+            pytest.main(pytest_arguments(settings), plugins=[ForkedChildren(zygote)])
+            for pid in reaper.descendants(os.getpid()):
+                if pid != zygote.process.pid:
+                    _kill(pid)
+            print(f"done {index}", flush=True)
+    finally:
+        zygote.close()
+    return 0
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, 9)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    if "batch" in settings:
+        return run_batch(settings["batch"])
     import pytest
 
     return int(pytest.main(pytest_arguments(settings)))

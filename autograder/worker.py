@@ -93,8 +93,9 @@ class Worker:
     """A restartable child process that runs probes on one submission."""
 
     def __init__(self, *, cwd: Path, env: dict[str, str] | None = None,
-                 python: str = sys.executable, sandbox: dict | None = None) -> None:
+                 python: str = sys.executable, sandbox: dict | None = None, zygote=None) -> None:
         self.cwd = Path(cwd)
+        self.zygote = zygote
         self.sandbox = json.dumps(sandbox or {})
         self.python = python
         self.env = child_env({"HOME": str(self.cwd), **(env or {})})
@@ -116,10 +117,14 @@ class Worker:
         command = python_command("autograder.child", str(request_r), str(reply_w), self.sandbox,
                                  python=self.python)
         try:
-            self.process = subprocess.Popen(
-                command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                stdout=output_w, stderr=output_w, pass_fds=(request_r, reply_w),
-                start_new_session=True, close_fds=True)
+            if self.zygote is not None:
+                self.process = self.zygote.fork(str(self.cwd), self.env, self.sandbox,
+                                                (request_r, reply_w, output_w))
+            else:
+                self.process = subprocess.Popen(
+                    command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                    stdout=output_w, stderr=output_w, pass_fds=(request_r, reply_w),
+                    start_new_session=True, close_fds=True)
         finally:
             for fd in (request_r, reply_w, output_w):
                 os.close(fd)

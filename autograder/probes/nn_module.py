@@ -262,7 +262,8 @@ def save_run(student, state: dict, as_path: bool = False) -> dict:
         try:
             loaded = torch.load(path, weights_only=True, map_location="cpu")
         except Exception as error:  # noqa: BLE001 - the failure to load is the observation
-            return {"written": written, "error": f"{type(error).__name__}: {str(error)[:400]}",
+            first_line = (str(error).strip().splitlines() or [""])[0][:300]
+            return {"written": written, "error": f"{type(error).__name__}: {first_line}",
                     "loaded": None, "missing": False, "returned": type(returned).__name__}
         report = {"written": written, "error": None, "missing": False, "returned": type(returned).__name__,
                   "loaded_type": type(loaded).__name__}

@@ -166,7 +166,9 @@ def check_losses(losses, epochs, *, name):
                 details=f"got {len(losses)} losses, expected {epochs}")
     for i, value in enumerate(losses):
         if type(value) is not float:
-            checks.fail(f"{name} returned {checks.type_name(value)} as loss {i + 1}; expected a Python float.",
+            kind = checks.type_name(value)
+            checks.fail(f"{name} returned {'an' if kind[:1] in 'aeiou' else 'a'} {kind} as loss {i + 1}; "
+                        "expected a Python float.",
                         hint="Append loss.item(), not the loss tensor: a tensor keeps the whole graph alive.")
 
 

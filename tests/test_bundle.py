@@ -1,0 +1,115 @@
+"""The student bundle: what students download. It must run the public tests on the student's
+own file (script or notebook) and hold nothing of the reference solutions or hidden graders."""
+
+import json
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import packaging, results
+from autograder.assignments import NAMES, Assignment
+from kit import ROOT, solution_source
+
+ASSIGNMENT = "tensors"
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    return packaging.build_student_bundle(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
+
+
+def bundle_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def test_bundle_has_what_students_need(bundle):
+    names = {str(p.relative_to(bundle)) for p in bundle_files(bundle)}
+    assert {"tensors.py", "tensors.ipynb", "handout.md", "README.md", "requirements.txt",
+            "autograder/__main__.py", "autograder/graders/pytest.ini",
+            "autograder/graders/tensors/test_public.py"} <= names
+    assert (bundle / "tensors.py").read_bytes() == Assignment.get(ASSIGNMENT).stub.read_bytes()
+    readme = (bundle / "README.md").read_text()
+    assert "python -m autograder grade tensors tensors.py --public-only --details" in readme
+    requirements = (bundle / "requirements.txt").read_text().split()
+    assert "torch==2.13.0" in requirements and all("==" in line for line in requirements)
+    with zipfile.ZipFile(bundle.with_suffix(".zip")) as archive:
+        assert sorted(archive.namelist()) == sorted(f"tensors/{n}" for n in names)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if packaging.handed_out(Assignment(n))])
+def test_bundle_holds_no_solution_and_no_hidden_grader(name, tmp_path):
+    folder = packaging.build_student_bundle(name, tmp_path)
+    with zipfile.ZipFile(folder.with_suffix(".zip")) as archive:
+        contents = {n: archive.read(n) for n in archive.namelist()}
+    contents.update({str(p.relative_to(folder.parent)): p.read_bytes() for p in bundle_files(folder)})
+    solution = Assignment.get(name).solution.read_bytes()
+    for path, data in contents.items():
+        parts = Path(path).parts
+        assert "solutions" not in parts and "test_hidden.py" not in parts, path
+        assert b"# BEGIN SOLUTION" not in data, path
+        assert data != solution, path
+        if "graders" in parts:
+            inside = parts[parts.index("graders"):]
+            assert inside in (("graders", "pytest.ini"), ("graders", name, "test_public.py")), path
+    assert not [p for p in contents if "__pycache__" in p or p.endswith(".pyc")]
+
+
+def test_notebook_is_valid_and_its_cells_run(bundle):
+    notebook = nbformat.read(bundle / "tensors.ipynb", as_version=4)
+    nbformat.validate(notebook)
+    assert notebook.cells[0].cell_type == "markdown" and "handout.md" in notebook.cells[0].source
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    assert code[0].lstrip().startswith(("from __future__", "import", "from"))
+    assert any(cell.startswith("def make_tensors(") for cell in code)
+    namespace: dict = {}
+    for source in code:  # what "Run all" does in Jupyter or Colab
+        exec(compile(source, "<cell>", "exec"), namespace)
+    with pytest.raises(NotImplementedError):
+        namespace["first_row"](None)
+
+
+def check(bundle: Path, student_file: str) -> tuple[dict, str]:
+    """The bundle's documented command, run from the bundle's folder."""
+    out = bundle / "results.json"
+    out.unlink(missing_ok=True)
+    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, student_file, "--public-only", "--details"]
+    process = subprocess.run(command, cwd=bundle, capture_output=True, text=True, timeout=600)
+    assert process.returncode == 0, process.stdout + process.stderr
+    outcome = json.loads(out.read_text())
+    results.validate(outcome)
+    return outcome, process.stdout
+
+
+def test_the_command_uses_the_bundled_engine(bundle):
+    where = subprocess.run([sys.executable, "-c", "import autograder; print(autograder.__file__)"],
+                           cwd=bundle, capture_output=True, text=True, check=True).stdout
+    assert Path(where.strip()).resolve().is_relative_to(bundle.resolve())
+
+
+@pytest.mark.slow
+def test_stub_scores_zero_with_not_implemented_messages(bundle):
+    outcome, stdout = check(bundle, "tensors.py")
+    assert outcome["score"] == 0 and outcome["tests"]
+    assert all(t["visibility"] == "visible" for t in outcome["tests"])
+    assert "not implemented yet" in stdout
+
+
+@pytest.mark.slow
+def test_reference_scores_full_public_marks_as_script_and_as_notebook(bundle):
+    shutil.copy(bundle / "tensors.py", bundle / "stub.py.orig")
+    try:
+        (bundle / "tensors.py").write_text(solution_source(ASSIGNMENT))
+        outcome, _ = check(bundle, "tensors.py")
+        possible = sum(t["max_score"] for t in outcome["tests"])
+        assert possible > 0 and outcome["score"] == pytest.approx(possible), outcome
+    finally:
+        shutil.move(bundle / "stub.py.orig", bundle / "tensors.py")
+    notebook = packaging.stub_notebook(solution_source(ASSIGNMENT), ASSIGNMENT)
+    nbformat.write(notebook, bundle / "solved.ipynb")
+    graded, _ = check(bundle, "solved.ipynb")
+    assert graded["score"] == pytest.approx(possible)
