@@ -20,6 +20,8 @@ from autograder.assignments import ROOT, available
 from autograder.reaper import descendants
 
 RUNS = 3
+REGRADE_SUBMISSIONS = 50   # copies of the reference in the regrade benchmark
+SEQUENTIAL_SAMPLE = 10     # `make grade` runs timed to extrapolate the one-at-a-time baseline
 
 
 def wall(command: list[str]) -> tuple[float, int]:
@@ -78,7 +80,42 @@ def call_round_trip(samples: int = 200) -> float:
     return statistics.median(times)
 
 
+def regrade_rate(assignment: str = "tensors", count: int = REGRADE_SUBMISSIONS,
+                 sample: int = SEQUENTIAL_SAMPLE, jobs: int | None = None) -> None:
+    """Submissions per minute: `autograder regrade` of `count` submissions vs `make grade` one at a time."""
+    from autograder.assignments import Assignment
+    from autograder.regrade import _cores, regrade
+
+    solution = Assignment.get(assignment).solution
+    jobs = jobs or _cores()
+    with tempfile.TemporaryDirectory() as scratch:
+        started = time.perf_counter()
+        for index in range(sample):
+            subprocess.run(["make", "-s", "grade", f"ASSIGNMENT={assignment}", f"SUBMISSION={solution}",
+                            f"OUT={scratch}/sequential-{index}.json"], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        sequential = (time.perf_counter() - started) / sample
+        export = Path(scratch) / "export"
+        for index in range(count):
+            folder = export / f"submission_{index + 1}"
+            folder.mkdir(parents=True)
+            (folder / f"{assignment}.py").write_bytes(solution.read_bytes())
+        summary = regrade(assignment, export, Path(scratch) / "out", jobs=jobs, progress=False)
+    graded = sum(row.status == "graded" for row in summary.rows)
+    sequential_rate = 60 / sequential
+    parallel_rate = count / summary.elapsed * 60
+    print(f"\nregrade of {count} submissions ({assignment}, reference), {jobs} at a time on {_cores()} cores:")
+    print(f"  one `make grade` at a time     {sequential_rate:6.1f} submissions/min "
+          f"(mean of {sample} runs, {sequential:.2f} s each; {count} would take {count * sequential:.0f} s)")
+    print(f"  autograder regrade             {parallel_rate:6.1f} submissions/min "
+          f"({summary.elapsed:.1f} s for {count}, {graded} graded)")
+    print(f"  speed-up                       {parallel_rate / sequential_rate:6.2f} x")
+
+
 def main() -> int:
+    if "--regrade" in sys.argv[1:]:
+        regrade_rate()
+        return 0
     python = sys.executable
     print(f"Median of {RUNS} runs each, measured side by side on this machine.\n")
     torch_runs = [wall([python, "-c", "import torch"])[0] for _ in range(RUNS)]

@@ -76,3 +76,17 @@ def check_mutant(mutant: Mutant, outcome: dict) -> None:
 
 def solution_source(assignment: str) -> str:
     return Assignment.get(assignment).solution.read_text(encoding="utf-8")
+
+
+_CACHE: dict[tuple[str, str], dict] = {}
+
+
+def graded(assignment: str, which: str) -> dict:
+    """results.json of the reference ("solution") or the stub ("stub"), graded once per test run."""
+    key = (assignment, which)
+    if key not in _CACHE:
+        import tempfile
+
+        target = Assignment.get(assignment).solution if which == "solution" else Assignment.get(assignment).stub
+        _CACHE[key] = grade_file(assignment, target, Path(tempfile.mkdtemp()) / "results.json")
+    return _CACHE[key]

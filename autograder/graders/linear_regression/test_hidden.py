@@ -10,7 +10,7 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder import checks
 from autograder.graders.linear_regression.test_public import (DATA_HINT, MANUAL_HINT, MSE_HINT, MSE_SHAPE_HINT,
-                                                              OPTIM_HINT, SGD_HINT, check_manual_result,
+                                                              OPTIM_HINT, REBIND_HINT, SGD_HINT, check_manual_result,
                                                               check_optim_result, check_trajectory, diagnose,
                                                               probe, run_manual, run_optim, run_sgd)
 
@@ -108,6 +108,8 @@ def test_sgd_step_other_parameters(student, reference):
         p.grad = None if grad is None else grad.clone()
     reference.sgd_step_(params, 0.37)
     for i, (got, want) in enumerate(zip(result["params"], params)):
+        checks.that(grads[i] is None or not torch.equal(got["value"], values[i]),
+                    f"sgd_step_ left parameter {i + 1} unchanged.", hint=REBIND_HINT)
         checks.tensor(got["value"], want.detach(), name="sgd_step_", what=f"parameter {i + 1} after the step",
                       hint=SGD_HINT)
         checks.that(got["same_object_in_list"] and got["is_leaf"] and got["requires_grad"]

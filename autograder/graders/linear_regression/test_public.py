@@ -110,6 +110,8 @@ def diagnose(losses, X, y, lr, epochs, optim=False):
     if epochs >= 3 and len(losses) == epochs and all(close(a, b, scale=scale)
                                                      for a, b in zip(losses[:-1], correct[1:])):
         return VARIANT_HINTS["shifted"]
+    if same_trajectory(losses, correct):
+        return None  # the losses cannot tell (e.g. a single epoch): no guess
     for variant in ("no_reset", "broadcast", "sum", "double_step"):
         if same_trajectory(losses, trajectory(X, y, lr, epochs, variant)[0]):
             return VARIANT_HINTS[variant]
@@ -125,6 +127,8 @@ def diagnose(losses, X, y, lr, epochs, optim=False):
                 "; and the prediction must have the shape of y, (N, 1).")
     if first_bad is None:
         return None
+    if all(close(v, losses[0], scale=scale) for v in losses):
+        return "The loss never changes: the parameters are not updated. " + REBIND_HINT
     rest = losses[first_bad:]
     if any(not (v == v) or v == float("inf") for v in rest) or max(rest) > losses[0]:
         return ("The loss starts like the reference and then grows or diverges: gradients are probably "
@@ -150,6 +154,11 @@ def probe(student, name, *args, what, hint, **kwargs):
         if "NoneType" in message and ("TypeError" in message or "AttributeError" in message):
             extra = ("A .grad was None: either a parameter was rebound (`w = w - lr * w.grad` makes a new tensor "
                      "whose .grad is None) or the gradient was set to None and then used. " + REBIND_HINT)
+        elif "prediction shape" in message and "differs from target shape" in message:
+            extra = ("The prediction and y have different shapes. y is (N, 1), so the prediction must be (N, 1) "
+                     "too: w = torch.zeros(1, 1, requires_grad=True) (not zeros(1)), b = torch.zeros(1, "
+                     "requires_grad=True), pred = X @ w + b. An (N,) prediction against an (N, 1) target would "
+                     "broadcast to (N, N).")
         elif "leaf Variable that requires grad" in message:
             extra = "In-place updates of parameters must run inside `with torch.no_grad():`."
         elif "does not require grad" in message:
