@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from autograder import reaper, sandbox
+from autograder.grading import Options, grade_batch
 from kit import ROOT, failing, grade_file, solution_source
 
 pytestmark = pytest.mark.slow
@@ -191,9 +192,10 @@ def describe(t):
 
 
 def test_same_submission_twenty_times_gives_identical_results(tmp_path):
-    attack = "def first_row(x):\n    return x[0] + 1e-3 * torch.rand(x.shape[1:])\n"
-    outcomes = [grade_attack(tmp_path, attack, select=["first_row or make_tensors or matmul_shape"])
-                for _ in range(20)]
+    path = tmp_path / "tensors.py"
+    path.write_text(solution_source("tensors") + "\n\ndef first_row(x):\n    return x[0] + 1e-3 * torch.rand(x.shape[1:])\n")
+    outcomes = grade_batch("tensors", [(path, None)] * 20, Options(call_timeout=5), jobs=2)
     first = {k: v for k, v in outcomes[0].items() if k != "execution_time"}
+    assert failing(outcomes[0]) and all("first_row" in t["tags"] for t in failing(outcomes[0]))
     for other in outcomes[1:]:
         assert {k: v for k, v in other.items() if k != "execution_time"} == first

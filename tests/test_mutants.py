@@ -1,25 +1,48 @@
-"""Every wrong submission in tests/mutants/ loses points exactly on the function it breaks."""
+"""Every wrong submission in tests/mutants/ loses points exactly on the function it breaks.
+
+Each assignment's mutants are graded together with `grade_batch` (torch imported once per
+session), then checked one by one."""
 
 import importlib
+import tempfile
+from pathlib import Path
 
 import pytest
 
+from autograder import results
 from autograder.assignments import available
-from kit import check_mutant, grade_file, solution_source
+from autograder.grading import Options, grade_batch
+from kit import check_mutant, solution_source
 
-CASES = []
+pytestmark = pytest.mark.slow
+
+MUTANTS = {}
 for assignment in available():
     try:
-        module = importlib.import_module(f"mutants.{assignment.name}")
+        MUTANTS[assignment.name] = importlib.import_module(f"mutants.{assignment.name}").MUTANTS
     except ModuleNotFoundError:
         continue
-    CASES += [pytest.param(assignment.name, m, id=f"{assignment.name}-{m.name}") for m in module.MUTANTS]
+CASES = [pytest.param(name, m, id=f"{name}-{m.name}") for name, mutants in MUTANTS.items() for m in mutants]
+_GRADED: dict[str, dict] = {}
 
 
-@pytest.mark.slow
+def graded_mutants(assignment: str) -> dict:
+    if assignment not in _GRADED:
+        folder = Path(tempfile.mkdtemp(prefix=f"mutants-{assignment}-"))
+        solution = solution_source(assignment)
+        items = []
+        for mutant in MUTANTS[assignment]:
+            path = folder / mutant.name / f"{assignment}.py"
+            path.parent.mkdir()
+            path.write_text(mutant.apply(solution), encoding="utf-8")
+            items.append((path, path.parent / "results.json"))
+        outcomes = grade_batch(assignment, items, Options(call_timeout=5), jobs=2)
+        _GRADED[assignment] = {m.name: o for m, o in zip(MUTANTS[assignment], outcomes)}
+    return _GRADED[assignment]
+
+
 @pytest.mark.parametrize("assignment,mutant", CASES)
-def test_mutant_loses_points_on_its_function(tmp_path, assignment, mutant):
-    path = tmp_path / f"{assignment}.py"
-    path.write_text(mutant.apply(solution_source(assignment)), encoding="utf-8")
-    outcome = grade_file(assignment, path, tmp_path / "results.json", call_timeout=5)
+def test_mutant_loses_points_on_its_function(assignment, mutant):
+    outcome = graded_mutants(assignment)[mutant.name]
+    results.validate(outcome)
     check_mutant(mutant, outcome)

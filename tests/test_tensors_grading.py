@@ -75,3 +75,19 @@ def test_hostile_submission_gets_no_forged_points(tmp_path, reference_outcome, c
     assert re.search(expected["message"], texts), (case, texts[:2000])
     assert outcome["score"] <= reference_outcome["score"]
     assert not Path("/tmp/sitecustomize-ran").exists()
+
+
+def test_hidden_tests_show_no_details_and_no_printed_output(tmp_path):
+    path = tmp_path / "tensors.py"
+    path.write_text(solution_source("tensors") + "\n\ndef first_row(x):\n    print('MARKER', x.tolist())\n"
+                    "    return x[-1]\n")
+    outcome = grade_file("tensors", path, tmp_path / "results.json")
+    lost = failing(outcome)
+    visible = [t for t in lost if t["visibility"] == "visible"]
+    hidden = [t for t in lost if t["visibility"] != "visible"]
+    assert visible and hidden
+    assert any("Your code printed" in t["output"] and "MARKER" in t["output"] for t in visible)
+    assert any("Details:" in t["output"] for t in visible)
+    for test in hidden:
+        assert "MARKER" not in test["output"] and "Details:" not in test["output"], test["output"]
+        assert "first_row" in test["output"]
