@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+
 
 from autograder.assignments import ROOT, available
 from autograder.grading import grade

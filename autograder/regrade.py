@@ -24,26 +24,21 @@ from __future__ import annotations
 
 import argparse
 import csv
-import json
 import os
 import re
 import shutil
-import signal
 import statistics
 import stat
-import subprocess
 import sys
 import tempfile
 import time
 import zipfile
-from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from autograder import results
 from autograder.assignments import Assignment
-from autograder.launch import python_command
-from autograder.reaper import descendants
+from autograder.grading import Options, grade_batch
 
 METADATA = "submission_metadata.yml"
 SUBMISSION_TIMEOUT = 600.0  # Gradescope's default limit for one submission
@@ -196,50 +191,6 @@ def _natural(text: str) -> list:
 
 
 # --- grading -------------------------------------------------------------------------------
-
-
-def grade_one(assignment: str, submission: Submission, out: Path, timeout: float,
-              call_timeout: float | None) -> Row:
-    """Grade one submission in its own process; always returns a row (and leaves a results.json)."""
-    folder = out / _safe_name(submission.folder_name)
-    folder.mkdir(parents=True, exist_ok=True)
-    target = folder / "results.json"
-    if target.exists():
-        target.unlink()
-    if submission.folder is None:
-        return _failed(submission, target, "missing", "listed in the metadata, but its folder is not in the export")
-    command = python_command("autograder", "grade", assignment, str(submission.folder), "--out", str(target),
-                             "--quiet")
-    if call_timeout:
-        command += ["--call-timeout", str(call_timeout)]
-    started = time.monotonic()
-    with open(folder / "grade.log", "wb") as log:
-        process = subprocess.Popen(command, cwd=folder, stdin=subprocess.DEVNULL, stdout=log,
-                                   stderr=subprocess.STDOUT)
-        try:
-            returncode = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            _kill_tree(process)
-            return _failed(submission, target, "timeout", f"grading took longer than {timeout:g} s and was stopped",
-                           time.monotonic() - started)
-    seconds = time.monotonic() - started
-    try:
-        outcome = json.loads(target.read_text(encoding="utf-8"))
-        results.validate(outcome)
-    except (OSError, ValueError, results.ResultsError) as error:
-        why = (f"the grader exited with status {returncode}" if returncode else "the grader wrote no valid results.json")
-        return _failed(submission, target, "crashed", f"{why} ({type(error).__name__}: {error}); see grade.log",
-                       seconds)
-    return Row(submission, "graded", _reason(outcome), outcome, seconds)
-
-
-def _kill_tree(process: subprocess.Popen) -> None:
-    for pid in [*descendants(process.pid), process.pid]:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    process.wait()
 
 
 def _failed(submission: Submission, target: Path, status: str, reason: str, seconds: float = 0.0) -> Row:
@@ -425,24 +376,45 @@ def regrade(assignment: str, export: Path, out: Path | None = None, jobs: int | 
 
 def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, timeout: float,
                call_timeout: float | None, progress: bool) -> list[Row]:
+    """Grade every submission with `grade_batch`: `jobs` sessions in parallel, torch imported
+    once per session, each submission's processes killed before its results.json is written."""
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     rows: dict[str, Row] = {}
+    present = [s for s in found if s.folder is not None]
+    targets = []
+    for submission in found:
+        folder = out / _safe_name(submission.folder_name)
+        folder.mkdir(parents=True, exist_ok=True)
+        target = folder / "results.json"
+        target.unlink(missing_ok=True)
+        if submission.folder is None:
+            rows[submission.folder_name] = _failed(
+                submission, target, "missing", "listed in the metadata, but its folder is not in the export")
+        else:
+            targets.append(target)
     bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress)
-    with bar, ThreadPoolExecutor(max_workers=jobs) as pool:
-        task = bar.add_task("", total=len(found))
-        futures = {pool.submit(grade_one, assignment, s, out, timeout, call_timeout): s for s in found}
-        for future in as_completed(futures):
-            submission = futures[future]
-            try:
-                rows[submission.folder_name] = future.result()
-            except Exception as error:  # noqa: BLE001 - one bad submission never stops the run
-                rows[submission.folder_name] = Row(submission, "crashed",
-                                                   f"regrade failed on it ({type(error).__name__}: {error})")
-            bar.update(task, advance=1, description=submission.folder_name)
+
+    def done(index: int, outcome: dict) -> None:
+        submission = present[index]
+        rows[submission.folder_name] = Row(submission, _status(outcome), _reason(outcome), outcome,
+                                           float(outcome.get("execution_time", 0.0)))
+        bar.update(task, advance=1, description=submission.folder_name)
+
+    with bar:
+        task = bar.add_task("", total=len(present))
+        options = Options(call_timeout=call_timeout, session_timeout=timeout)
+        grade_batch(assignment, [(s.folder, t) for s, t in zip(present, targets)], options, jobs=jobs,
+                    on_done=done)
     return [rows[s.folder_name] for s in found]
+
+
+def _status(outcome: dict) -> str:
+    """"graded", or "crashed" when the grader itself could not grade the submission."""
+    output = str(outcome.get("output") or "")
+    return "crashed" if "was not graded" in output or "could not collect its tests" in output else "graded"
 
 
 def _cores() -> int:

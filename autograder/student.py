@@ -16,10 +16,10 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from autograder.worker import ChildDied, ChildError, ChildGarbled, ChildTimeout, Worker
+from autograder.worker import ChildDied, ChildGarbled, ChildTimeout, Worker
 
 CALL_TIMEOUT = 10.0
-IMPORT_TIMEOUT = 30.0
+IMPORT_TIMEOUT = 15.0
 TIME_BUDGET = 300.0
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from autograder import packaging, results
 from autograder.assignments import NAMES, Assignment
-from kit import ROOT, solution_source
+from kit import solution_source
 
 ASSIGNMENT = "tensors"
 

@@ -7,7 +7,6 @@ and let it reach the Python installation. Elsewhere they are skipped, with that 
 import json
 import os
 import pwd
-import shutil
 import socket
 import subprocess
 import time

@@ -42,8 +42,9 @@ def matmul_shape_cases(count=300, seed=1234):
 
 
 def torch_matmul_shape(a, b):
+    """torch.matmul itself is the oracle (on tiny CPU tensors: the meta device costs a second to load)."""
     try:
-        return tuple(torch.matmul(torch.empty(a, device="meta"), torch.empty(b, device="meta")).shape)
+        return tuple(torch.matmul(torch.zeros(a), torch.zeros(b)).shape)
     except RuntimeError:
         return None
 
