@@ -4,7 +4,7 @@
 #   make grade ASSIGNMENT=tensors SUBMISSION=path/to/file-or-folder OUT=results.json
 #   make check ASSIGNMENT=tensors SUBMISSION=my/tensors.py   (public tests only, as a student)
 #   make stubs    regenerate assignments/*/<name>.py from solutions/
-#   make bench    time a grade against a bare `import torch`
+#   make bench    time each grade against a bare `import torch`, and a regrade of 50 submissions
 #   make autograder       build dist/<assignment>-autograder.zip for Gradescope, per assignment
 #   make student-bundle   build dist/student/<assignment>/ (and .zip): stub, notebook, handout, public tests
 #   make regrade ASSIGNMENT=tensors EXPORT=submissions.zip   grade a Gradescope export in parallel

@@ -19,7 +19,12 @@ import json
 import os
 import sys
 
+import pytest
+
 from autograder.assignments import PACKAGE, Assignment
+
+# Set before pytest reads it: no third-party pytest plugin loads into a grading session.
+os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
 
 # pytest plugins a grading session does not need; unraisableexception alone costs two
@@ -62,6 +67,7 @@ class ForkedChildren:
     def __init__(self, zygote) -> None:
         self.zygote = zygote
 
+    @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config) -> None:
         from autograder.plugin import ZYGOTE
 
@@ -69,8 +75,6 @@ class ForkedChildren:
 
 
 def run_batch(batch: list[dict]) -> int:
-    import pytest
-
     from autograder import reaper
     from autograder.worker import child_env
     from autograder.zygote import Zygote
@@ -99,11 +103,8 @@ def _kill(pid: int) -> None:
 def main(argv: list[str]) -> int:
     with open(argv[1], encoding="utf-8") as handle:
         settings = json.load(handle)
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     if "batch" in settings:
         return run_batch(settings["batch"])
-    import pytest
-
     return int(pytest.main(pytest_arguments(settings)))
 
 

@@ -86,8 +86,11 @@ def serve(connection: socket.socket) -> None:
     import numpy  # noqa: F401
     import torch
 
+    from autograder.child import warm_up
+
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
+    warm_up()
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(connection, 65536, 3)
