@@ -6,11 +6,9 @@ the same non-unit upstream gradient. Inputs come from fixed seeds, so every grad
 submission is identical. Messages never show inputs or expected values.
 
 The helpers (the probe call with its checks of .apply/grad_fn, the gradient comparison) are
-those of test_public.py, loaded from that file.
+those of test_public.py, imported from it.
 """
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -22,15 +20,7 @@ HIDDEN = "after_due_date"
 F64 = torch.float64
 
 
-def _public():
-    spec = importlib.util.spec_from_file_location("autograd_function_public_helpers",
-                                                  Path(__file__).with_name("test_public.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-public = _public()
+from autograder.graders.autograd_function import test_public as public
 apply, unchanged, no_ctx_attributes = public.apply, public.unchanged, public.no_ctx_attributes
 
 

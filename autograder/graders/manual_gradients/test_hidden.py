@@ -7,8 +7,6 @@ Inputs are drawn from fixed seeds. Messages never show inputs or expected values
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
 
 import pytest
 import torch
@@ -20,16 +18,7 @@ from autograder.probes.manual_gradients import FUNCTIONS
 HIDDEN = "after_due_date"
 
 
-def _public():
-    """The helpers of test_public.py (the graders import in importlib mode, so load it by path)."""
-    spec = importlib.util.spec_from_file_location("manual_gradients_public_helpers",
-                                                  Path(__file__).with_name("test_public.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-public = _public()
+from autograder.graders.manual_gradients import test_public as public
 call_without_autograd, check_tensor, tuple_of = public.call_without_autograd, public.check_tensor, public.tuple_of
 
 
