@@ -137,11 +137,16 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
             finish(0, status)
         else:
             _run_in_parallel(batch, options, jobs or os.cpu_count() or 1, finish)
+    except Exception as error:  # noqa: BLE001 - a bug of ours still ends in a valid results.json
+        print(f"autograder: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        stopped = f"the autograder hit an internal error ({type(error).__name__})"
+    else:
+        stopped = "the grader stopped before reaching this submission"
     finally:
         reaper.kill_descendants()
-        for index, job in enumerate(batch):
-            if outcomes[index] is None:
-                finish(index, "the grader stopped before reaching this submission")
+    for index in range(len(batch)):
+        if outcomes[index] is None:
+            finish(index, stopped)
     return outcomes
 
 

@@ -1,17 +1,21 @@
 """End to end: grade whole `tensors` submissions through the supervisor and read results.json."""
 
 import json
+import os
 import re
 import shutil
+import time
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from autograder import grading, reaper
 from kit import failing, grade_file, graded, solution_source
 
 pytestmark = pytest.mark.slow
 HOSTILE = Path(__file__).parent / "hostile"
+ROOT_SOLUTION = Path(__file__).resolve().parent.parent / "solutions" / "tensors.py"
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +66,10 @@ def test_hostile_submission_gets_no_forged_points(tmp_path, reference_outcome, c
     folder = tmp_path / "submission"
     shutil.copytree(source / "files", folder) if (source / "files").exists() else folder.mkdir()
     (folder / "tensors.py").write_text(solution_source("tensors") + "\n\n" + (source / "attack.py").read_text())
+    started = time.monotonic()
     outcome = grade_file("tensors", folder, tmp_path / "results.json", call_timeout=3)
+    assert time.monotonic() - started < 180, "grading must stay well inside Gradescope's time limit"
+    assert reaper.descendants(os.getpid()) == [], "a process of the submission survived grading"
     lost = failing(outcome)
     if expected["lose"] == ["*"]:
         assert outcome["score"] == 0 and len(lost) == len([t for t in outcome["tests"] if t["max_score"]])
@@ -91,3 +98,15 @@ def test_hidden_tests_show_no_details_and_no_printed_output(tmp_path):
     for test in hidden:
         assert "MARKER" not in test["output"] and "Details:" not in test["output"], test["output"]
         assert "first_row" in test["output"]
+
+
+def test_an_internal_error_still_writes_valid_results(tmp_path, monkeypatch, capsys):
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug in the engine")
+
+    monkeypatch.setattr(grading, "run_session", broken)
+    out = tmp_path / "results.json"
+    outcome = grade_file("tensors", ROOT_SOLUTION, out)
+    assert outcome["score"] == 0 and json.loads(out.read_text()) == outcome
+    assert "internal error" in outcome["output"] + outcome["tests"][0]["output"]
+    assert "simulated bug" in capsys.readouterr().err
