@@ -139,12 +139,19 @@ def _isolate() -> list[str]:
     else:
         done.append(f"network not isolated ({os.strerror(ctypes.get_errno())})")
     if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0:
-        for folder in (b"/tmp", b"/var/tmp", b"/dev/shm"):
-            if os.path.isdir(folder):
-                libc.mount(b"tmpfs", folder, b"tmpfs", MS_NOSUID | MS_NODEV,
-                           f"size={PRIVATE_TMP_SIZE},mode=1777".encode())
-        done.append("private /tmp")
+        for folder in private_folders():
+            libc.mount(b"tmpfs", str(folder).encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                       f"size={PRIVATE_TMP_SIZE},mode=1777".encode())
+            done.append(f"private {folder}")
     return done
+
+
+def private_folders() -> list[Path]:
+    """The shared temporary folders to hide behind empty ones, except those that hold Python,
+    the kit or the child's own folder (a clone under /tmp must stay visible)."""
+    needed = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, ROOT, os.getcwd())]
+    return [folder for folder in map(Path, ("/tmp", "/var/tmp", "/dev/shm"))
+            if folder.is_dir() and not any(folder.resolve() in (n, *n.parents) for n in needed)]
 
 
 def _limit(kind: int, value: int) -> None:

@@ -154,7 +154,8 @@ def test_no_network_no_writes_outside_scratch_no_tampering(tmp_path, student_use
     listener.bind(("127.0.0.1", 0))
     listener.listen(1)
     port = listener.getsockname()[1]
-    leak = Path("/tmp") / f"autograder-leak-{os.getpid()}"
+    private = sandbox.private_folders()  # /tmp is not among them when the kit itself lives there
+    leak = (private[0] if private else tmp_path) / f"autograder-leak-{os.getpid()}"
     grader_file = ROOT / "autograder" / "plugin.py"
     before = grader_file.read_bytes()
     attack = f'''
