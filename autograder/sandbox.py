@@ -71,7 +71,11 @@ def blocked_paths() -> list[str]:
 
 def describe_identity(ids: tuple[int, int] | None, user: str = USER) -> str:
     if ids is not None:
-        return f"student code runs as user {user!r} (uid {ids[0]}), without network"
+        shared = [f for f in ("/tmp", "/var/tmp", "/dev/shm") if Path(f).is_dir()
+                  and Path(f) not in private_folders()]
+        return (f"student code runs as user {user!r} (uid {ids[0]}), without network"
+                + (f"; {', '.join(shared)} stays shared with it because Python or the kit lives there"
+                   if shared else ""))
     if os.geteuid() != 0:
         return "student code runs as the grader's own user (the grader is not root)"
     if blocked_paths():

@@ -424,15 +424,35 @@ def test_to_device_nested(student):
 
 
 @pytest.mark.cuda
-@weight(1)
+@weight(0.5)
 @number("1.27")
-@tags("to_device", "to_numpy", "get_device")
+@tags("get_device")
 @visibility("visible")
-def test_cuda_round_trip(student):
-    """GPU: get_device is cuda, to_device moves to the GPU, to_numpy brings values back"""
-    checks.that(student.get_device() == torch.device("cuda"), "get_device did not return cuda on a GPU machine.")
-    moved = student.to_device([torch.arange(4.0)], torch.device("cuda"))
-    checks.that(moved[0].device.type == "cuda", "to_device did not move the tensor to the GPU.")
+def test_get_device_on_a_gpu(student):
+    """GPU: get_device returns cuda on a machine with a GPU"""
+    checks.that(student.get_device() == torch.device("cuda"), "get_device did not return cuda on a GPU machine.",
+                hint="Ask torch.cuda.is_available() each time get_device is called.")
+
+
+@pytest.mark.cuda
+@weight(0.5)
+@number("1.28")
+@tags("to_device")
+@visibility("visible")
+def test_to_device_moves_to_the_gpu(student):
+    """GPU: to_device moves nested tensors to the GPU"""
+    moved = student.to_device([torch.arange(4.0), {"w": torch.ones(2)}], torch.device("cuda"))
+    checks.that(moved[0].device.type == "cuda" and moved[1]["w"].device.type == "cuda",
+                "to_device did not move every tensor to the GPU.", hint="t.to(device) returns a NEW tensor.")
+
+
+@pytest.mark.cuda
+@weight(0.5)
+@number("1.29")
+@tags("to_numpy")
+@visibility("visible")
+def test_to_numpy_from_the_gpu(student):
+    """GPU: to_numpy brings a GPU tensor that requires grad back as a NumPy array"""
     back = student.to_numpy(torch.arange(4.0, device="cuda", requires_grad=True))
     checks.is_type(back, np.ndarray, "to_numpy", hint="t.detach().cpu().numpy() works for GPU tensors.")
     checks.that(np.array_equal(back, np.arange(4.0, dtype=np.float32)), "to_numpy returned the wrong values.")
