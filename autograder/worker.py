@@ -22,8 +22,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import wire
 from autograder.launch import python_command
+
+# `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
+# the grading session starts the child before it imports torch itself, and on two cores the
+# two imports run side by side instead of one after the other.
 
 STARTUP_TIMEOUT = 180.0
 OUTPUT_KEEP_BYTES = 16_384
@@ -171,6 +174,8 @@ class Worker:
     # -- requests
     def request(self, message: dict, timeout: float) -> dict:
         """Send one request and return the reply; raise ChildError (and stop) on any failure."""
+        from autograder import wire
+
         if self.process is not None and self.process.poll() is not None:
             self.stop()
         self.start()
@@ -196,6 +201,8 @@ class Worker:
             view = view[written:]
 
     def _receive(self, deadline: float, timeout: float) -> dict:
+        from autograder import wire
+
         header = self._read(wire.HEADER.size, deadline, timeout)
         (size,) = wire.HEADER.unpack(header)
         if size > wire.MAX_MESSAGE_BYTES:

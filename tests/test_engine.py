@@ -1,6 +1,8 @@
 """The child process machinery: calls, timeouts, crashes, output, and cleaning up after it."""
 
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -99,3 +101,11 @@ def test_reaper_kills_a_daemon_that_left_the_process_group(tmp_path):
     assert reaper.descendants(os.getpid()), "the daemon should have been adopted by this process"
     assert reaper.kill_descendants() >= 1
     assert reaper.descendants(os.getpid()) == []
+
+
+def test_the_plugin_starts_the_child_before_the_session_imports_torch():
+    # The session starts the student's process in pytest_configure; if loading the plugin
+    # already imported torch, the two ~1.5 s imports would run one after the other.
+    code = "import sys, autograder.plugin; print('torch' in sys.modules)"
+    process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert process.stdout.strip() == "False", "importing autograder.plugin imports torch"
