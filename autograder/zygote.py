@@ -53,6 +53,8 @@ class Zygote:
         return json.loads(line)
 
     def close(self) -> None:
+        # The reader holds the socket open too: both must close for the zygote to see EOF.
+        self.reader.close()
         self.socket.close()
         try:
             self.process.wait(timeout=10)

@@ -11,13 +11,14 @@ import torch
 
 from autograder import reaper
 from autograder.student import GradingFailure, Student
-from autograder.worker import Worker
+from autograder.worker import Worker, child_env
+from autograder.zygote import ForkedProcess, Zygote
 
 
-def make_student(tmp_path: Path, source: str, **settings) -> Student:
+def make_student(tmp_path: Path, source: str, zygote: Zygote | None = None, **settings) -> Student:
     path = tmp_path / "tensors.py"
     path.write_text(source)
-    worker = Worker(cwd=tmp_path)
+    worker = Worker(cwd=tmp_path, zygote=zygote)
     worker.start()
     return Student(worker=worker, path=str(path), module_name="tensors", source=source, **settings)
 
@@ -109,3 +110,21 @@ def test_the_plugin_starts_the_child_before_the_session_imports_torch():
     code = "import sys, autograder.plugin; print('torch' in sys.modules)"
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert process.stdout.strip() == "False", "importing autograder.plugin imports torch"
+
+
+def test_a_zygote_forks_children_that_serve_like_fresh_ones_and_it_ends_when_closed(tmp_path):
+    zygote = Zygote(child_env({}))
+    try:
+        s = make_student(tmp_path, "import torch\ndef double(x):\n    return x * 2\n", zygote=zygote)
+        s.begin_test("test")
+        assert isinstance(s.worker.process, ForkedProcess), "the worker did not ask the zygote for its child"
+        assert torch.equal(s.double(torch.arange(3)), torch.tensor([0, 2, 4]))
+        first = s.worker.process.pid
+        s.worker.stop()
+        assert torch.equal(s.double(torch.arange(2)), torch.tensor([0, 2]))
+        assert s.worker.process.pid != first and s.worker.starts == 2
+        s.worker.stop()
+    finally:
+        zygote.close()
+    # Killed after close()'s grace period would read -9: the zygote must see EOF and return.
+    assert zygote.process.returncode == 0
