@@ -40,8 +40,9 @@ SOLUTION_MARKER = "# BEGIN SOLUTION"
 # Modules that only instructors use: never shipped to students (stubgen documents the markers).
 INSTRUCTOR_ONLY = {"stubgen.py", "demo.py", "bench.py", "packaging.py", "gradescope_run.py", "regrade.py",
                    "gradescope"}
-# What a student needs to run the public tests, pinned from constraints.txt.
-STUDENT_REQUIREMENTS = ("torch", "numpy", "pytest", "gradescope-utils", "nbformat", "jsonschema", "rich")
+# What a student needs besides torch to run the public tests, pinned from constraints.txt.
+# torch is installed first, on its own: on Linux from the CPU index, on Colab not at all.
+STUDENT_REQUIREMENTS = ("numpy", "pytest", "gradescope-utils", "nbformat", "jsonschema", "rich")
 
 
 class PackagingError(RuntimeError):
@@ -96,16 +97,18 @@ def _student_may_have(assignment: Assignment, inside: Path) -> bool:
 
 
 def pinned(names: tuple[str, ...], constraints: Path = ROOT / "constraints.txt") -> list[str]:
-    """The `name==version` lines of constraints.txt for `names`, in that order."""
-    pins = {}
+    """The `name==version` lines of constraints.txt for `names`, in that order, with their
+    environment markers (a package may have one pin per Python version)."""
+    pins: dict[str, list[str]] = {}
     for line in constraints.read_text(encoding="utf-8").splitlines():
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+).*", line)
+        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+)\s*(;[^#]*)?(#.*)?", line)
         if match:
-            pins[_normal(match.group(1))] = f"{match.group(1)}=={match.group(2)}"
+            marker = f"; {match.group(3)[1:].strip()}" if match.group(3) else ""
+            pins.setdefault(_normal(match.group(1)), []).append(f"{match.group(1)}=={match.group(2)}{marker}")
     missing = [n for n in names if _normal(n) not in pins]
     if missing:
         raise PackagingError(f"constraints.txt pins no version of {', '.join(missing)}")
-    return [pins[_normal(n)] for n in names]
+    return [line for n in names for line in pins[_normal(n)]]
 
 
 def _normal(name: str) -> str:
@@ -222,7 +225,7 @@ STUDENT_README = """\
 | `{name}.py` | the file you fill in (a plain Python file) |
 | `{name}.ipynb` | the same starter code as a Jupyter / Colab notebook, if you prefer notebooks |
 | `autograder/` | the grader, with the public tests (the ones you see on Gradescope) |
-| `requirements.txt` | the exact package versions the grader uses |
+| `requirements.txt` | the exact versions of the other packages the grader uses |
 
 ## 1. Set up (once)
 
@@ -230,12 +233,13 @@ Python 3.10 or newer:
 
 ```sh
 python -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate
+pip install {torch}
 pip install -r requirements.txt
 ```
 
-On Linux, `pip install --index-url https://download.pytorch.org/whl/cpu {torch}` first saves a
-few GB of GPU libraries. On Colab, torch is already installed: upload this folder (or the zip)
-and run `!pip install {others}`.
+On Linux, `pip install --index-url https://download.pytorch.org/whl/cpu {torch}` instead of
+the first `pip install` saves a few GB of GPU libraries. On Colab, torch is already installed:
+upload this folder (or the zip) and run `!pip install -r requirements.txt`.
 
 ## 2. Work
 
@@ -272,7 +276,7 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     notebook = io.StringIO()
     nbformat.write(stub_notebook(stub, name), notebook)
     requirements = pinned(STUDENT_REQUIREMENTS)
-    readme = STUDENT_README.format(name=name, torch=requirements[0], others=" ".join(requirements[1:]))
+    readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0])
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
