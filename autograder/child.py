@@ -164,9 +164,10 @@ def warm_up() -> None:
 
 def main(argv: list[str]) -> None:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
-    from autograder.sandbox import enter
+    from autograder.sandbox import enter, limit_memory
 
-    confinement = enter(json.loads(argv[3]) if len(argv) > 3 else {})
+    settings = json.loads(argv[3]) if len(argv) > 3 else {}
+    confinement = enter(settings)
     import numpy  # noqa: F401 - imported before the submission, so it cannot be shadowed
     import torch
 
@@ -176,6 +177,7 @@ def main(argv: list[str]) -> None:
     except RuntimeError:
         pass  # already set (a child forked by autograder.zygote)
     warm_up()
+    confinement.append(limit_memory(settings))
     channel = Channel(request_fd, reply_fd)
     channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid(), "sandbox": confinement}})
     Child(channel).serve()

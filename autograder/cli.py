@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -50,8 +51,17 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+NEEDS_POSIX = ("autograder: grading needs Linux or macOS: it runs the submission in a separate, limited "
+               "process with tools Windows does not have. On Windows, use WSL (Ubuntu) or Google Colab, "
+               "or submit to Gradescope and read its feedback.")
+ON_WINDOWS = os.name == "nt"
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if ON_WINDOWS:
+        print(NEEDS_POSIX, file=sys.stderr)
+        return 2
     if args.command == "grade":
         return grade_command(args)
     if args.command in ("gradescope", "regrade"):

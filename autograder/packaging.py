@@ -229,10 +229,10 @@ STUDENT_README = """\
 
 ## 1. Set up (once)
 
-Python 3.10 or newer:
+Python 3.10 or newer, on Linux or macOS (on Windows, in WSL; or work on Colab):
 
 ```sh
-python -m venv .venv && . .venv/bin/activate      # Windows: .venv\\Scripts\\activate
+python -m venv .venv && . .venv/bin/activate
 pip install {torch}
 pip install -r requirements.txt
 ```

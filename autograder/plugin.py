@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from autograder.assignments import Assignment
+from autograder.sandbox import MEMORY_MB
 from autograder.student import GradingFailure, NotImplementedYet, Student
 from autograder.worker import Worker
 
@@ -76,7 +77,7 @@ class Grading:
             worker.start()
             self.student = Student(worker=worker, path=str(path), module_name=path.stem,
                                    source=path.read_text(encoding="utf-8"),
-                                   memory_mb=sandbox.get("memory_mb", 512))
+                                   memory_mb=sandbox.get("memory_mb", MEMORY_MB))
             timeout = config.getoption("--call-timeout")
             if timeout:
                 self.student.call_timeout = timeout

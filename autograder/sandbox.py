@@ -25,7 +25,10 @@ from pathlib import Path
 from autograder.assignments import PACKAGE, ROOT
 
 USER = "student"
-MEMORY_MB = 512          # RLIMIT_DATA: torch needs ~225 MB of it; RLIMIT_AS would break `import torch`
+# RLIMIT_DATA, set once torch is imported: what the submission may add to what Python, numpy
+# and torch already use (VmData ~225 MB for the CPU build, ~775 MB for a CUDA build, which a
+# fixed limit of 512 MB made unable to start). RLIMIT_AS would break `import torch`.
+MEMORY_MB = 256
 MAX_FILE_BYTES = 64 * 2**20
 MAX_PROCESSES = 256      # RLIMIT_NPROC counts threads too; not enforced for root
 PRIVATE_TMP_SIZE = "64m"
@@ -124,8 +127,7 @@ def enter(settings: dict) -> list[str]:
         done += _isolate()
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, MAX_FILE_BYTES)
-    _limit(resource.RLIMIT_DATA, config.memory_mb * 2**20)
-    done.append(f"memory limit {config.memory_mb} MB, files up to {MAX_FILE_BYTES // 2**20} MB")
+    done.append(f"files up to {MAX_FILE_BYTES // 2**20} MB")
     if config.uid is not None and os.geteuid() == 0:
         _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)
         os.setgroups([])
@@ -133,6 +135,29 @@ def enter(settings: dict) -> list[str]:
         os.setuid(config.uid)
         done.append(f"runs as uid {config.uid}, at most {MAX_PROCESSES} processes")
     return done
+
+
+def limit_memory(settings: dict) -> str:
+    """Once torch is imported, before the submission is: cap the data segment at what this
+    process uses now plus the submission's share; say what was done."""
+    headroom = Settings(**settings).memory_mb
+    in_use = data_segment_bytes()
+    if in_use is None:
+        return "no memory limit (this system does not report a process's data segment)"
+    _limit(resource.RLIMIT_DATA, in_use + headroom * 2**20)
+    return f"memory limit {headroom} MB on top of the {in_use // 2**20} MB that Python and torch use"
+
+
+def data_segment_bytes() -> int | None:
+    """VmData of this process: what RLIMIT_DATA counts (Linux)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmData:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
 
 
 def _isolate() -> list[str]:

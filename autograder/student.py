@@ -16,7 +16,8 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from autograder.worker import ChildDied, ChildGarbled, ChildTimeout, Worker
+from autograder.sandbox import MEMORY_MB
+from autograder.worker import ChildDied, ChildFailedToStart, ChildGarbled, ChildTimeout, Worker
 
 CALL_TIMEOUT = 10.0
 IMPORT_TIMEOUT = 15.0
@@ -34,6 +35,10 @@ class GradingFailure(AssertionError):
 
 class NotImplementedYet(GradingFailure):
     """The function still raises NotImplementedError."""
+
+
+class GraderBroken(GradingFailure):
+    """The student's process could not even start: nothing the submission did."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,7 @@ EXCEPTION_HINTS = {
     "MemoryError": "Your code ran out of memory: the process running it has a memory limit.",
     "BlockingIOError": "Your code started too many processes or threads: their number is limited.",
 }
-MEMORY_HINT = ("Your code ran out of memory: the process running it may use about {mb} MB. "
+MEMORY_HINT = ("Your code ran out of memory: it may use about {mb} MB on top of what torch itself needs. "
                "Look for a tensor far larger than the task needs.")
 
 
@@ -88,7 +93,7 @@ class Call:
     raw: dict | None
     error: StudentError | None
     output: str = ""
-    memory_mb: int = 512
+    memory_mb: int = MEMORY_MB
 
     @property
     def value(self):
@@ -121,7 +126,7 @@ class Call:
         return self.error
 
 
-def failure_for(name: str, error: StudentError, memory_mb: int = 512) -> GradingFailure:
+def failure_for(name: str, error: StudentError, memory_mb: int = MEMORY_MB) -> GradingFailure:
     if "can't allocate memory" in error.message or error.type == "MemoryError":
         return GradingFailure(f"{name} raised {error}", hint=MEMORY_HINT.format(mb=memory_mb))
     if error.not_implemented:
@@ -148,7 +153,7 @@ class Student:
     _seed: int = 0
     _calls: int = 0
     output_log: list[str] = field(default_factory=list)
-    memory_mb: int = 512
+    memory_mb: int = MEMORY_MB
 
     # -- called by the pytest plugin around each test
     def begin_test(self, test_id: str) -> None:
@@ -215,6 +220,10 @@ class Student:
         started = time.monotonic()
         try:
             return self.worker.request(message, timeout)
+        except ChildFailedToStart as error:
+            raise GraderBroken(f"The grader could not start the process that runs your code ({error}). "
+                               "This is a problem of the autograder's set-up, not of your code: "
+                               "please tell your instructor.") from None
         except ChildTimeout as error:
             raise GradingFailure(f"{what} did not finish within {error.seconds:g} s.",
                                  hint="Look for an infinite loop, a very slow loop over elements, or "
@@ -238,6 +247,9 @@ class Student:
         try:
             reply = self._send({"op": "load", "path": self.path, "name": self.module_name},
                                what, self.import_timeout)
+        except GraderBroken as failure:
+            self.import_failure = failure
+            raise
         except GradingFailure as failure:
             self.import_failure = GradingFailure(
                 f"Your file could not be imported, so nothing in it could be graded. {failure.message}",

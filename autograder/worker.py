@@ -52,6 +52,16 @@ class ChildDied(ChildError):
         self.returncode = returncode
 
 
+class ChildFailedToStart(ChildError):
+    """The child ended or hung before it was ready, before any student code ran: a problem of
+    the grader's set-up (a broken torch install, a limit too tight), not of the submission."""
+
+    def __init__(self, reason: str, output: str) -> None:
+        last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
+        super().__init__(reason + (f"; it said: {last[:300]}" if last else ""))
+        self.output = output
+
+
 class ChildGarbled(ChildError):
     """The child sent something that is not a well-formed reply."""
 
@@ -107,6 +117,7 @@ class Worker:
         self._to_child: int | None = None
         self._from_child: int | None = None
         self._ready = False
+        self._drainer: threading.Thread | None = None
         self.starts = 0
 
     # -- lifecycle
@@ -134,7 +145,8 @@ class Worker:
         self._to_child, self._from_child = request_w, reply_r
         self._ready = False
         self.starts += 1
-        threading.Thread(target=_drain, args=(output_r, self.output), daemon=True).start()
+        self._drainer = threading.Thread(target=_drain, args=(output_r, self.output), daemon=True)
+        self._drainer.start()
 
     def kill_strays(self) -> None:
         """Kill every other process left in the child's process group (e.g. by os.fork())."""
@@ -181,14 +193,23 @@ class Worker:
         self.start()
         try:
             if not self._ready:
-                self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT)
-                self._ready = True
+                self._await_ready()
             deadline = time.monotonic() + timeout
             self._send(wire.frame(wire.dumps(message)), deadline, timeout)
             return self._receive(deadline, timeout)
         except ChildError:
             self.stop()
             raise
+
+    def _await_ready(self) -> None:
+        try:
+            self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT)
+        except ChildError as error:
+            self.stop()
+            if self._drainer is not None:
+                self._drainer.join(timeout=2)   # the child's last words: usually a traceback
+            raise ChildFailedToStart(str(error), self.output.take()) from None
+        self._ready = True
 
     def _send(self, data: bytes, deadline: float, timeout: float) -> None:
         view = memoryview(data)

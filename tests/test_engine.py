@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import reaper
+from autograder import reaper, sandbox
 from autograder.student import GradingFailure, Student
 from autograder.worker import Worker, child_env
 from autograder.zygote import ForkedProcess, Zygote
@@ -128,3 +128,44 @@ def test_a_zygote_forks_children_that_serve_like_fresh_ones_and_it_ends_when_clo
         zygote.close()
     # Killed after close()'s grace period would read -9: the zygote must see EOF and return.
     assert zygote.process.returncode == 0
+
+
+def test_a_child_that_cannot_start_is_the_graders_problem_not_the_students(tmp_path):
+    # E.g. a torch build whose import fails under the limits: no student code has run yet.
+    python = tmp_path / "broken-python"
+    python.write_text("#!/bin/sh\necho 'ImportError: libtorch_cpu.so: failed to map segment' >&2\nexit 1\n")
+    python.chmod(0o755)
+    path = tmp_path / "tensors.py"
+    path.write_text("def double(x):\n    return x * 2\n")
+    s = Student(worker=Worker(cwd=tmp_path, python=str(python)), path=str(path), module_name="tensors",
+                source=path.read_text())
+    s.begin_test("test")
+    with pytest.raises(GradingFailure) as failure:
+        s.call("double", 1)
+    message = failure.value.message
+    assert "could not start the process that runs your code" in message and "not of your code" in message
+    assert "failed to map segment" in message and "exit()" not in (failure.value.hint or "")
+    with pytest.raises(GradingFailure) as again:   # sticky: not retried for every test
+        s.call("double", 2)
+    assert again.value is failure.value and s.worker.starts == 1
+
+
+def test_the_memory_limit_is_headroom_on_top_of_what_torch_uses(student):
+    s = student(
+        "import resource\n"
+        "def limits():\n"
+        "    soft, _ = resource.getrlimit(resource.RLIMIT_DATA)\n"
+        "    data = next(int(l.split()[1]) for l in open('/proc/self/status') if l.startswith('VmData:'))\n"
+        "    return soft // 2**20, data // 1024\n")
+    limit_mb, in_use_mb = s.limits()
+    assert in_use_mb > 150, "torch is imported before the limit is set"
+    # What loading the submission took since the limit was set is all that may be missing.
+    assert sandbox.MEMORY_MB - 64 <= limit_mb - in_use_mb <= sandbox.MEMORY_MB, (limit_mb, in_use_mb)
+
+
+def test_on_windows_the_command_says_what_to_use_instead(monkeypatch, capsys):
+    from autograder import cli
+
+    monkeypatch.setattr(cli, "ON_WINDOWS", True)
+    assert cli.main(["grade", "tensors", "tensors.py"]) == 2
+    assert "WSL" in capsys.readouterr().err
