@@ -165,8 +165,9 @@ def test_every_pin_has_a_wheel_for_gradescopes_python(python, tmp_path):
             lines.append(requirement.strip() + "\n")
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("".join(lines))
-    command = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
-               "--disable-pip-version-check", "--target", str(tmp_path / "target"), "--python-version", python,
+    # `pip download` resolves for --python-version (an install checks the running Python too).
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
+               "--dest", str(tmp_path / "wheels"), "--python-version", python,
                "--only-binary=:all:", *[arg for p in LINUX_PLATFORMS for arg in ("--platform", p)],
                "-c", str(constraints), *[line.split("==")[0] for line in lines]]
     process = subprocess.run(command, capture_output=True, text=True, timeout=600)
