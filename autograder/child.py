@@ -150,9 +150,11 @@ def _flush_output() -> None:
             pass
 
 
-def warm_up() -> None:
-    """Pay first-use costs (torch.save/torch.load machinery, the core probes) before the first
-    request, while the grader is still collecting its tests."""
+def warm_up(modules: list[str] | tuple[str, ...] = ()) -> None:
+    """Pay first-use costs (torch.save/torch.load machinery, the core probes, the assignment's
+    `modules`) before the first request, while the grader is still collecting its tests."""
+    import importlib
+
     import numpy as np
     import torch
 
@@ -160,6 +162,8 @@ def warm_up() -> None:
     from autograder.probes import core  # noqa: F401
 
     wire.loads(wire.dumps({"t": torch.ones(2, 2).t(), "a": np.ones(2), "s": torch.Size([1])}))
+    for module in modules:
+        importlib.import_module(module)
 
 
 def main(argv: list[str]) -> None:
@@ -176,7 +180,7 @@ def main(argv: list[str]) -> None:
         torch.set_num_interop_threads(1)
     except RuntimeError:
         pass  # already set (a child forked by autograder.zygote)
-    warm_up()
+    warm_up(json.loads(argv[4]) if len(argv) > 4 else ())
     confinement.append(limit_memory(settings))
     channel = Channel(request_fd, reply_fd)
     channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid(), "sandbox": confinement}})

@@ -73,7 +73,8 @@ class Grading:
         if submission and not self.problem:
             path = Path(submission)
             sandbox = json.loads(config.getoption("--sandbox"))
-            worker = Worker(cwd=path.parent, sandbox=sandbox, zygote=config.stash.get(ZYGOTE, None))
+            worker = Worker(cwd=path.parent, sandbox=sandbox, zygote=config.stash.get(ZYGOTE, None),
+                            warm_up=self.assignment.warm_up)
             worker.start()
             self.student = Student(worker=worker, path=str(path), module_name=path.stem,
                                    source=path.read_text(encoding="utf-8"),

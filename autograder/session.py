@@ -80,7 +80,9 @@ def run_batch(batch: list[dict]) -> int:
     from autograder.zygote import Zygote
 
     reaper.become_subreaper()
-    zygote = Zygote(child_env({}))
+    assignments = {settings["assignment"] for settings in batch}
+    warm_up = tuple(sorted({m for name in assignments for m in Assignment.get(name).warm_up}))
+    zygote = Zygote(child_env({}), warm_up)
     try:
         for index, settings in enumerate(batch):
             pytest.main(pytest_arguments(settings), plugins=[ForkedChildren(zygote)])

@@ -106,10 +106,12 @@ class Worker:
     """A restartable child process that runs probes on one submission."""
 
     def __init__(self, *, cwd: Path, env: dict[str, str] | None = None,
-                 python: str = sys.executable, sandbox: dict | None = None, zygote=None) -> None:
+                 python: str = sys.executable, sandbox: dict | None = None, zygote=None,
+                 warm_up: tuple[str, ...] = ()) -> None:
         self.cwd = Path(cwd)
         self.zygote = zygote
         self.sandbox = json.dumps(sandbox or {})
+        self.warm_up = json.dumps(list(warm_up))   # a zygote's children inherit the zygote's
         self.python = python
         self.env = child_env({"HOME": str(self.cwd), **(env or {})})
         self.process: subprocess.Popen | None = None
@@ -129,7 +131,7 @@ class Worker:
         reply_r, reply_w = os.pipe()
         output_r, output_w = os.pipe()
         command = python_command("autograder.child", str(request_r), str(reply_w), self.sandbox,
-                                 python=self.python)
+                                 self.warm_up, python=self.python)
         try:
             if self.zygote is not None:
                 self.process = self.zygote.fork(str(self.cwd), self.env, self.sandbox,

@@ -27,10 +27,11 @@ from autograder.launch import python_command
 class Zygote:
     """Grader side: start the zygote and ask it for children."""
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], warm_up: tuple[str, ...] = ()) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         self.socket = ours
-        self.process = subprocess.Popen(python_command("autograder.zygote", str(theirs.fileno())),
+        command = python_command("autograder.zygote", str(theirs.fileno()), json.dumps(list(warm_up)))
+        self.process = subprocess.Popen(command,
                                         env=env, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
                                         close_fds=True)
         theirs.close()
@@ -84,7 +85,7 @@ class ForkedProcess:
 
 # ---------------------------------------------------------------- zygote side
 
-def serve(connection: socket.socket) -> None:
+def serve(connection: socket.socket, modules: list[str]) -> None:
     import numpy  # noqa: F401
     import torch
 
@@ -92,7 +93,7 @@ def serve(connection: socket.socket) -> None:
 
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
-    warm_up()
+    warm_up(modules)
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(connection, 65536, 3)
@@ -151,4 +152,4 @@ def _become_child(request: dict, fds: list[int]) -> None:
 
 
 if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])))
+    serve(socket.socket(fileno=int(sys.argv[1])), json.loads(sys.argv[2]) if len(sys.argv) > 2 else [])

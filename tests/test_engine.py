@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from autograder import reaper, sandbox
+from autograder.assignments import Assignment
 from autograder.student import GradingFailure, Student
 from autograder.worker import Worker, child_env
 from autograder.zygote import ForkedProcess, Zygote
@@ -169,3 +170,21 @@ def test_on_windows_the_command_says_what_to_use_instead(monkeypatch, capsys):
     monkeypatch.setattr(cli, "ON_WINDOWS", True)
     assert cli.main(["grade", "tensors", "tensors.py"]) == 2
     assert "WSL" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("forked", [False, True], ids=["fresh", "zygote"])
+def test_the_assignments_warm_up_modules_are_imported_before_the_submission(tmp_path, forked):
+    warm_up = Assignment.get("linear_regression").warm_up
+    assert warm_up == ("torch._dynamo",)
+    zygote = Zygote(child_env({}), warm_up) if forked else None
+    path = tmp_path / "linear_regression.py"
+    path.write_text("import sys\nAT_IMPORT = 'torch._dynamo' in sys.modules\ndef warm():\n    return AT_IMPORT\n")
+    worker = Worker(cwd=tmp_path, zygote=zygote, warm_up=() if forked else warm_up)
+    s = Student(worker=worker, path=str(path), module_name="linear_regression", source=path.read_text())
+    s.begin_test("test")
+    try:
+        assert s.warm() is True
+    finally:
+        worker.stop()
+        if zygote is not None:
+            zygote.close()
