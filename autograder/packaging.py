@@ -29,6 +29,8 @@ import sys
 import zipfile
 from pathlib import Path
 
+from packaging.requirements import Requirement
+
 from autograder.assignments import NAMES, PACKAGE, ROOT, Assignment
 
 TEMPLATES = PACKAGE / "gradescope"
@@ -96,19 +98,19 @@ def _student_may_have(assignment: Assignment, inside: Path) -> bool:
     return True
 
 
-def pinned(names: tuple[str, ...], constraints: Path = ROOT / "constraints.txt") -> list[str]:
-    """The `name==version` lines of constraints.txt for `names`, in that order, with their
-    environment markers (a package may have one pin per Python version)."""
-    pins: dict[str, list[str]] = {}
-    for line in constraints.read_text(encoding="utf-8").splitlines():
-        match = re.fullmatch(r"\s*([A-Za-z0-9_.-]+)\s*==\s*([^\s#;]+)\s*(;[^#]*)?(#.*)?", line)
-        if match:
-            marker = f"; {match.group(3)[1:].strip()}" if match.group(3) else ""
-            pins.setdefault(_normal(match.group(1)), []).append(f"{match.group(1)}=={match.group(2)}{marker}")
-    missing = [n for n in names if _normal(n) not in pins]
+def constraints(path: Path = ROOT / "constraints.txt") -> list[Requirement]:
+    """Every pin of constraints.txt, `name==version[; marker]` (some packages have one per Python)."""
+    lines = (line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [Requirement(line) for line in lines if line]
+
+
+def pinned(names: tuple[str, ...], path: Path = ROOT / "constraints.txt") -> list[str]:
+    """The pins of constraints.txt for `names`, in that order, with their environment markers."""
+    pins = constraints(path)
+    missing = [n for n in names if not any(_normal(pin.name) == _normal(n) for pin in pins)]
     if missing:
         raise PackagingError(f"constraints.txt pins no version of {', '.join(missing)}")
-    return [line for n in names for line in pins[_normal(n)]]
+    return [str(pin) for n in names for pin in pins if _normal(pin.name) == _normal(n)]
 
 
 def _normal(name: str) -> str:
