@@ -80,9 +80,7 @@ def run_batch(batch: list[dict]) -> int:
     from autograder.zygote import Zygote
 
     reaper.become_subreaper()
-    assignments = {settings["assignment"] for settings in batch}
-    warm_up = tuple(sorted({m for name in assignments for m in Assignment.get(name).warm_up}))
-    zygote = Zygote(child_env({}), warm_up)
+    zygote = Zygote(child_env({}), Assignment.get(batch[0]["assignment"]).warm_up)  # one assignment a batch
     try:
         for index, settings in enumerate(batch):
             pytest.main(pytest_arguments(settings), plugins=[ForkedChildren(zygote)])

@@ -59,7 +59,6 @@ class ChildFailedToStart(ChildError):
     def __init__(self, reason: str, output: str) -> None:
         last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
         super().__init__(reason + (f"; it said: {last[:300]}" if last else ""))
-        self.output = output
 
 
 class ChildGarbled(ChildError):

@@ -179,7 +179,7 @@ def test_the_assignments_warm_up_modules_are_imported_before_the_submission(tmp_
     zygote = Zygote(child_env({}), warm_up) if forked else None
     path = tmp_path / "linear_regression.py"
     path.write_text("import sys\nAT_IMPORT = 'torch._dynamo' in sys.modules\ndef warm():\n    return AT_IMPORT\n")
-    worker = Worker(cwd=tmp_path, zygote=zygote, warm_up=() if forked else warm_up)
+    worker = Worker(cwd=tmp_path, zygote=zygote, warm_up=warm_up)   # a forked child has what its zygote imported
     s = Student(worker=worker, path=str(path), module_name="linear_regression", source=path.read_text())
     s.begin_test("test")
     try:
