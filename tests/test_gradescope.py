@@ -3,8 +3,9 @@
 Gradescope unpacks the zip into /autograder/source, runs setup.sh once, then for each submission
 runs /autograder/run_autograder with the student's files in /autograder/submission and reads
 /autograder/results/results.json. Here the root is a temporary folder (`--root`) and the
-interpreter is this one (AUTOGRADER_PYTHON), since setup.sh cannot run on this machine; setup.sh
-itself is checked with shellcheck and for pinned versions.
+interpreter is this one (AUTOGRADER_PYTHON). setup.sh is checked here with shellcheck, for
+pinned versions and for installing what requirements/ declares; tests/test_gradescope_env.py
+builds its environment part for real and grades with it.
 """
 
 import json
@@ -19,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from autograder import packaging, results
+from autograder import environment, packaging, results
 from autograder.assignments import NAMES, Assignment
 from kit import ROOT, solution_source
 
 ASSIGNMENT = "tensors"
 TEMPLATES = ROOT / "autograder" / "gradescope"
-RUNTIME_ONLY_FOR_INSTRUCTORS = {"pyyaml", "matplotlib"}  # regrade's dependencies, not needed on Gradescope
+# The instructors' tools and tests: never installed on Gradescope.
+RUNTIME_ONLY_FOR_INSTRUCTORS = {packaging._normal(n) for n in environment.instructor_distributions()}
 
 
 @pytest.fixture(scope="module")
@@ -76,7 +78,8 @@ def test_zip_has_gradescope_files_at_its_root_and_only_this_assignment(autograde
             data = archive.read(name)
             assert b"\r" not in data and data.startswith(b"#!/usr/bin/env bash\n")
     names = set(infos)
-    assert {"constraints.txt", "pyproject.toml", f"solutions/{ASSIGNMENT}.py",
+    assert {"constraints.txt", "pyproject.toml", "requirements/student.txt", "requirements/grader.txt",
+            "requirements/instructor.txt", f"solutions/{ASSIGNMENT}.py",
             "autograder/graders/pytest.ini", f"autograder/graders/{ASSIGNMENT}/test_public.py"} <= names
     assert [n for n in names if n.startswith("solutions/")] == [f"solutions/{ASSIGNMENT}.py"]
     others = [n for n in NAMES if n != ASSIGNMENT]
@@ -107,36 +110,71 @@ def constraint_pins() -> set[str]:
             if [spec.operator for spec in pin.specifier] == ["=="]}
 
 
+def pip_arguments(line: str) -> tuple[list[str], dict[str, list[str]]]:
+    """The packages and the options (option -> values) of one `pip install` line."""
+    words = line.split()
+    words = words[words.index("install") + 1:]
+    packages, options, option = [], {}, None
+    for word in words:
+        if option:
+            options.setdefault(option, []).append(word.strip('"'))
+            option = None
+        elif word in ("-c", "--constraint", "--index-url", "-i", "--extra-index-url", "-r", "--requirement"):
+            option = word
+        elif not word.startswith("-"):
+            packages.append(word)
+    return packages, options
+
+
+def declared(kind: str) -> set[str]:
+    return {packaging._normal(n) for n in getattr(environment, f"{kind}_distributions")()}
+
+
 def test_setup_sh_installs_pinned_versions_only():
     script = (TEMPLATES / "setup.sh").read_text()
     lines = pip_install_lines(script)
     assert lines, "setup.sh installs nothing with pip"
     pins = constraint_pins()
-    installed = set()
     for line in lines:
-        words = line.split()
-        words = words[words.index("install") + 1:]
-        constrained = "-c" in words
-        packages, skip = [], False
-        for word in words:
-            if skip:
-                skip = False
-            elif word in ("-c", "--constraint", "--index-url", "-i", "--extra-index-url", "-r"):
-                skip = True
-                assert word not in ("--extra-index-url", "-r"), f"setup.sh: unpinnable option in: {line}"
-            elif not word.startswith("-"):
-                packages.append(word)
+        packages, options = pip_arguments(line)
+        assert "--extra-index-url" not in options, f"setup.sh: a second index makes versions ambiguous: {line}"
+        constrained = options.get("-c") == ['$SOURCE/constraints.txt']
+        for requirements in options.get("-r", []):
+            assert constrained, f"setup.sh installs {requirements} without constraints.txt: {line}"
+            assert requirements in ("$SOURCE/requirements/student.txt", "$SOURCE/requirements/grader.txt"), line
         for package in packages:
             name, _, version = package.partition("==")
             assert version or (constrained and packaging._normal(name) in pins), (
                 f"setup.sh installs {package} without an exact version: {line}")
-            installed.add(packaging._normal(name))
-    assert "https://download.pytorch.org/whl/cpu" in script and "torch==2.13.0" in script
-    pyproject = (ROOT / "pyproject.toml").read_text()
-    dependencies = re.findall(r'^\s*"([A-Za-z0-9_.-]+)', pyproject.split("dependencies = [")[1].split("]")[0],
-                              re.MULTILINE)
-    needed = {packaging._normal(d) for d in dependencies} - RUNTIME_ONLY_FOR_INSTRUCTORS
-    assert needed <= installed, f"setup.sh does not install {needed - installed}"
+    # torch from the CPU index, at the version of constraints.txt (not written a second time).
+    torch = [line for line in lines if pip_arguments(line)[0] == ["torch"]]
+    assert torch and all(pip_arguments(line)[1].get("-c") == ['$SOURCE/constraints.txt'] for line in torch)
+    assert any(pip_arguments(line)[1].get("--index-url") == ["$TORCH_INDEX"] for line in torch)
+    assert 'TORCH_INDEX="${AUTOGRADER_TORCH_INDEX-https://download.pytorch.org/whl/cpu}"' in script
+    assert "torch==" not in script
+
+
+def test_setup_sh_installs_what_the_declaration_lists_and_every_declared_package_is_pinned():
+    script = (TEMPLATES / "setup.sh").read_text()
+    requirements = {r for line in pip_install_lines(script) for r in pip_arguments(line)[1].get("-r", [])}
+    assert requirements == {"$SOURCE/requirements/student.txt", "$SOURCE/requirements/grader.txt"}
+    pins = constraint_pins()
+    assert declared("student") | declared("grader") <= pins
+    # What the grader imports at run time is declared; the instructors' tools are not installed.
+    assert {"torch", "numpy", "matplotlib", "tqdm", "ipython", "ipywidgets"} == declared("student")
+    assert {"pytest", "nbformat", "jsonschema", "gradescope-utils", "rich"} <= declared("grader")
+    assert not RUNTIME_ONLY_FOR_INSTRUCTORS & (declared("student") | declared("grader"))
+    assert {"pyyaml", "hypothesis"} <= RUNTIME_ONLY_FOR_INSTRUCTORS
+    assert "instructor.txt" not in script
+
+
+def test_setup_sh_environment_part_runs_on_its_own():
+    script = (TEMPLATES / "setup.sh").read_text()
+    body = script.split("python_environment() {")[1].split("\n}\n")[0]
+    assert "apt-get" not in body and "adduser" not in body and "/autograder" not in body
+    assert re.search(r"--environment-only\)\s+python_environment\s+;;", script)
+    assert 'VENV="${AUTOGRADER_VENV:-/autograder/venv}"' in script
+    assert 'BASE_PYTHON="${AUTOGRADER_BASE_PYTHON:-python3}"' in script
 
 
 # Wheels for Gradescope's image (Ubuntu 22.04, x86_64) and this machine.
@@ -225,13 +263,15 @@ def test_stub_in_a_folder_under_a_browser_duplicate_name_scores_zero(autograder_
 
 
 @pytest.mark.slow
-def test_syntax_error_gets_valid_results_with_a_message(autograder_zip, tmp_path):
+def test_a_syntax_error_costs_only_its_function_with_a_message(autograder_zip, tmp_path):
     root = unpack(autograder_zip, tmp_path)
     source = solution_source("tensors").replace("def first_row(", "def first_row(:", 1)
     (root / "submission" / "tensors.py").write_text(source)
     outcome, _ = run_autograder(root)
-    assert outcome["score"] == 0
-    assert re.search(r"syntax|SyntaxError|could not be imported", outcome["output"] + str(outcome["tests"]))
+    lost = [t for t in outcome["tests"] if t["score"] < t["max_score"]]
+    assert lost and all(t["tags"] == ["first_row"] for t in lost)
+    assert re.search(r"line \d+: `def first_row\(:x: Tensor\) -> Tensor:` has a syntax error \(SyntaxError at line \d+", outcome["output"])
+    assert all("`first_row` is set at line" in t["output"] for t in lost)
 
 
 @pytest.mark.slow
