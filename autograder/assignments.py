@@ -10,6 +10,22 @@ ROOT = PACKAGE.parent            # the kit: a clone of the repository, or /autog
 
 NAMES = ("tensors", "manual_gradients", "autograd_function", "linear_regression", "nn_module")
 
+# What each assignment grades: the functions and classes of its stub (course-spec; a test checks
+# that the stubs and the solutions define exactly these). Loading a submission runs what these need.
+API = {
+    "tensors": ("make_tensors", "describe", "shared_from_numpy", "copied_from_numpy", "to_numpy", "add",
+                "matmul_2d", "batched_matmul", "matmul_shape", "flatten_batch", "add_inplace", "add_new",
+                "first_row", "second_column", "last_column_first_two_rows", "count_negatives", "get_device",
+                "to_device"),
+    "manual_gradients": ("product_grads", "mean_poly_forward", "mean_poly_grad", "sum_square_grad", "mse_grad",
+                         "sigmoid_backward", "linear_backward", "autograd_grad", "central_difference",
+                         "relative_error"),
+    "autograd_function": ("Square", "Sigmoid", "IHateThrees", "RoundSTE", "MulAdd", "ScaleBy"),
+    "linear_regression": ("make_data", "mse", "sgd_step_", "train_manual", "train_with_optim"),
+    "nn_module": ("MyNetwork", "MLP", "count_parameters", "make_optimizer", "train", "save_model", "load_model",
+                  "snapshot"),
+}
+
 # Modules the student's process imports while it waits for its first request (the grader is
 # still collecting tests then): an optimizer's first step imports torch._dynamo, ~1.3 s.
 WARM_UP = {"linear_regression": ("torch._dynamo",), "nn_module": ("torch._dynamo",)}
@@ -41,6 +57,10 @@ class Assignment:
     @property
     def stub(self) -> Path:
         return ROOT / "assignments" / self.name / f"{self.name}.py"
+
+    @property
+    def api(self) -> tuple[str, ...]:
+        return API[self.name]
 
     @property
     def warm_up(self) -> tuple[str, ...]:

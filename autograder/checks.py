@@ -220,7 +220,7 @@ def no_loops(student: Student, function: str, *, hint: str | None = None) -> Non
         if isinstance(inner, LOOPS):
             kind = "a comprehension" if "Comp" in type(inner).__name__ or isinstance(
                 inner, ast.GeneratorExp) else f"a `{type(inner).__name__.lower()}` loop"
-            fail(f"{function} uses {kind} (line {inner.lineno}); this function must work "
+            fail(f"{function} uses {kind} ({student.where(inner.lineno)}); this function must work "
                  "without Python loops.", hint=hint)
 
 

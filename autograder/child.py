@@ -4,9 +4,13 @@ Started by `autograder.worker.Worker` (see `autograder.launch`) with two pipe de
 Everything this process does is untrusted once the submission is imported: it can only ever
 send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
 
-    grader ──{"op": "load", path, name}──────────────► import the submission as a module
-    grader ──{"op": "call", probe, args, kwargs, seed}► run autograder.probes.<probe>(module, ...)
+    grader ──{"op": "load", path, name, allowed, available}► an empty module for the submission
+    grader ──{"op": "run", index}─────────────────────► run its top-level statement `index`
+    grader ──{"op": "call", probe, args, kwargs, seed}─► run autograder.probes.<probe>(module, ...)
     grader ◄──{"ok": True, "value": ...} or {"ok": False, "error": {...}}
+
+The grader decides which statements run (`autograder.program`) and asks for them one at a
+time, so a statement that raises, hangs or ends the process costs only itself.
 
 Probes are our own functions (`autograder/probes/`); they call the student's code and return
 what it produced. Before each call the random generators are seeded and global torch state is
@@ -15,6 +19,8 @@ reset, so every call starts the same way whatever earlier calls did.
 
 from __future__ import annotations
 
+import __future__
+import ast
 import importlib
 import importlib.util
 import json
@@ -73,8 +79,10 @@ def describe_exception(error: BaseException, student_file: str | None) -> dict:
         where = {"line": last.lineno, "function": last.name, "code": (last.line or "")[:200]}
     elif isinstance(error, SyntaxError) and student_file and error.filename == student_file:
         where = {"line": error.lineno, "function": "<module>", "code": (error.text or "").strip()[:200]}
+    missing = getattr(error, "name", None) if isinstance(error, NameError) else None
     return {
         "type": type(error).__qualname__[:100],
+        "name": missing if isinstance(missing, str) else None,
         "message": message[:2000],
         "where": where,
         "in_student_code": bool(student_frames) or where is not None,
@@ -88,6 +96,8 @@ class Child:
         self.channel = channel
         self.module = None
         self.student_file: str | None = None
+        self.statements: list[ast.stmt] = []
+        self.flags = 0   # `from __future__` features the submission turned on so far
 
     def serve(self) -> None:
         pid = os.getpid()
@@ -104,7 +114,9 @@ class Child:
         op = request.get("op")
         try:
             if op == "load":
-                self.load(request["path"], request["name"])
+                return {"ok": True, "value": self.load(request)}
+            if op == "run":
+                self.run(request["index"])
                 return {"ok": True, "value": None}
             if op == "call":
                 return {"ok": True, "value": self.call(request)}
@@ -116,13 +128,31 @@ class Child:
         finally:
             _flush_output()
 
-    def load(self, path: str, name: str) -> None:
+    def load(self, request: dict) -> int:
+        """An empty module for the submission; the number of its top-level statements."""
+        from autograder.environment import install_import_guard
+
+        path, name = request["path"], request["name"]
         self.student_file = path
+        with open(path, encoding="utf-8") as handle:
+            self.statements = ast.parse(handle.read(), path).body
         spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-        self.module = module
+        self.module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = self.module
+        install_import_guard(request.get("allowed", ()), [path], request.get("available", ""))
+        reset_state(0)
+        return len(self.statements)
+
+    def run(self, index: int) -> None:
+        """Run top-level statement `index` of the submission in its module."""
+        node = self.statements[index]
+        code = compile(ast.Module(body=[node], type_ignores=[]), self.student_file, "exec",
+                       flags=self.flags, dont_inherit=True)
+        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+            for alias in node.names:
+                feature = getattr(__future__, alias.name, None)
+                self.flags |= getattr(feature, "compiler_flag", 0)
+        exec(code, self.module.__dict__)  # noqa: S102 - the student's own code, in its own process
 
     def call(self, request: dict):
         probe_module, _, probe_name = request["probe"].partition(":")

@@ -160,7 +160,10 @@ def _prepare(job: Job, assignment: Assignment, ids, options: Options) -> None:
     try:
         prepared = prepare(assignment, job.submission, job.scratch)
         sandbox.hand_over(prepared.path, ids)
+        program = job.work / "program.json"   # the grader's private folder: the child never sees it
+        program.write_text(json.dumps(prepared.program.to_dict()), encoding="utf-8")
         job.settings["submission"] = str(prepared.path)
+        job.settings["program"] = str(program)
         job.notes += [f"Graded {prepared.graded}."] + prepared.notes
     except SubmissionProblem as problem:
         job.settings["problem"] = str(problem)

@@ -26,6 +26,7 @@ from pathlib import Path
 import pytest
 
 from autograder.assignments import Assignment
+from autograder.program import Program
 from autograder.sandbox import MEMORY_MB
 from autograder.student import GradingFailure, NotImplementedYet, Student
 from autograder.worker import Worker
@@ -38,6 +39,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("autograder")
     group.addoption("--assignment", help="assignment id, e.g. tensors")
     group.addoption("--submission", help="the prepared .py file to grade")
+    group.addoption("--program", help="JSON: which statements of the submission run (autograder.program)")
     group.addoption("--problem", help="why there is nothing to grade (shown in every test)")
     group.addoption("--verdicts", help="JSON-lines file for the manifest and verdicts")
     group.addoption("--require-cuda", action="store_true",
@@ -76,8 +78,10 @@ class Grading:
             worker = Worker(cwd=path.parent, sandbox=sandbox, zygote=config.stash.get(ZYGOTE, None),
                             warm_up=self.assignment.warm_up)
             worker.start()
+            program = config.getoption("--program")
             self.student = Student(worker=worker, path=str(path), module_name=path.stem,
                                    source=path.read_text(encoding="utf-8"),
+                                   program=Program.from_dict(json.loads(Path(program).read_text())) if program else None,
                                    memory_mb=sandbox.get("memory_mb", MEMORY_MB))
             timeout = config.getoption("--call-timeout")
             if timeout:
@@ -154,6 +158,9 @@ class Grading:
     # -- finish
     def pytest_sessionfinish(self, session, exitstatus) -> None:
         if self.student is not None:
+            report = self.student.load_report()
+            if report:
+                self.emit("note", text=report)
             if self.student.import_failure is not None:
                 self.emit("note", text=self.student.import_failure.message)
             self.student.worker.stop()

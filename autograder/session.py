@@ -48,6 +48,8 @@ def pytest_arguments(settings: dict) -> list[str]:
     ]
     if settings.get("submission"):
         args += ["--submission", settings["submission"]]
+    if settings.get("program"):
+        args += ["--program", settings["program"]]
     if settings.get("problem"):
         args += ["--problem", settings["problem"]]
     if settings.get("call_timeout"):

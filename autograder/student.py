@@ -7,6 +7,12 @@
 Everything that can go wrong on the student's side (an exception, a missing function, an
 import error, a timeout, a crash, garbage on the channel) arrives here as a `GradingFailure`
 whose message says what happened in words a student can act on. Graders never see processes.
+
+Before the first call the submission is loaded statement by statement, as `autograder.program`
+planned it: each needed top-level statement is one request, so one that raises, hangs or ends
+the process is recorded and left out, and the rest still loads. A function that later misses a
+name gets a message that says which statement should have set it and why it did not run;
+positions are the student's ("cell 3, line 4" in a notebook).
 """
 
 from __future__ import annotations
@@ -16,12 +22,20 @@ import hashlib
 import time
 from dataclasses import dataclass, field
 
-from autograder.sandbox import MEMORY_MB
-from autograder.worker import ChildDied, ChildFailedToStart, ChildGarbled, ChildTimeout, Worker
+from pathlib import Path
 
-CALL_TIMEOUT = 10.0
-IMPORT_TIMEOUT = 15.0
+from autograder import environment
+from autograder.program import Outcome, Program, Statement, plan
+from autograder.sandbox import MEMORY_MB
+from autograder.source import from_script
+from autograder.worker import ChildDied, ChildError, ChildFailedToStart, ChildGarbled, ChildTimeout, Worker
+
+CALL_TIMEOUT = 10.0      # one call into the submission; also one top-level statement as it loads
+IMPORT_TIMEOUT = 15.0    # reading and parsing the file in the student's process
+LOAD_BUDGET = 60.0       # all of the submission's top-level statements together
+MAX_RESTARTS = 5         # statements that hang or end the process before loading gives up
 TIME_BUDGET = 300.0
+MAX_LISTED = 20
 
 
 class GradingFailure(AssertionError):
@@ -47,24 +61,34 @@ class StudentError:
 
     type: str
     message: str
-    line: int | None = None
+    line: int | None = None       # in the graded text
     code: str = ""
     not_implemented: bool = False
+    missing: str | None = None    # the name a NameError did not find
+    where: str | None = None      # the line as the student sees it: "cell 3, line 4"
 
     @classmethod
-    def from_reply(cls, error: object) -> "StudentError":
+    def from_reply(cls, error: object, locate=None) -> "StudentError":
         error = error if isinstance(error, dict) else {}
         where = error.get("where") if isinstance(error.get("where"), dict) else {}
-        line = where.get("line")
+        line = where.get("line") if type(where.get("line")) is int else None
+        missing = error.get("name")
+        position = locate(line) if locate is not None and line is not None else None
         return cls(type=str(error.get("type", "Error")), message=str(error.get("message", "")),
-                   line=line if type(line) is int else None, code=str(where.get("code") or ""),
-                   not_implemented=error.get("not_implemented") is True)
+                   line=line, code=str(where.get("code") or ""),
+                   not_implemented=error.get("not_implemented") is True,
+                   missing=missing if isinstance(missing, str) else None,
+                   where=str(position) if position is not None else None)
 
     def __str__(self) -> str:
-        text = f"{self.type}: {self.message}" if self.message else self.type
-        if self.line is not None:
-            text += f" (line {self.line}" + (f": {self.code}" if self.code else "") + ")"
+        text = self.headline()
+        where = self.where or (f"line {self.line}" if self.line is not None else None)
+        if where is not None:
+            text += f" ({where}" + (f": {self.code}" if self.code else "") + ")"
         return text
+
+    def headline(self) -> str:
+        return f"{self.type}: {self.message}" if self.message else self.type
 
 
 # What to tell a student about exceptions that are not ordinary bugs in their function.
@@ -76,11 +100,16 @@ EXCEPTION_HINTS = {
     "Exit": "Graded code must not call pytest.exit() or other pytest functions.",
     "Failed": "Graded code must not call pytest.fail() or other pytest functions.",
     "XFailed": "Graded code must not call pytest.xfail() or other pytest functions.",
-    "ModuleNotFoundError": "Only torch, numpy and the standard library are available to your code.",
+    "ModuleNotFoundError": "Grading has the same packages everywhere: the standard library and those the "
+                           "handout lists. Remove the import, or keep it in code that grading does not need.",
+    "NameError": "Check the spelling, and that the name is set by code that runs when your file is "
+                 "loaded: a definition, an import, or a module-level constant or object.",
     "RecursionError": "A function calls itself without end; check the base case.",
     "MemoryError": "Your code ran out of memory: the process running it has a memory limit.",
     "BlockingIOError": "Your code started too many processes or threads: their number is limited.",
 }
+CAUSE_HINT = ("Fix the statement named above first: this test fails because of it, not necessarily "
+              "because of the function it tests.")
 MEMORY_HINT = ("Your code ran out of memory: it may use about {mb} MB on top of what torch itself needs. "
                "Look for a tensor far larger than the task needs.")
 
@@ -94,11 +123,12 @@ class Call:
     error: StudentError | None
     output: str = ""
     memory_mb: int = MEMORY_MB
+    cause: str | None = None     # why a name the call needed was never set
 
     @property
     def value(self):
         if self.error is not None:
-            raise failure_for(self.name, self.error, self.memory_mb)
+            raise failure_for(self.name, self.error, self.memory_mb, self.cause)
         return self.raw["value"]
 
     @property
@@ -126,14 +156,17 @@ class Call:
         return self.error
 
 
-def failure_for(name: str, error: StudentError, memory_mb: int = MEMORY_MB) -> GradingFailure:
+def failure_for(name: str, error: StudentError, memory_mb: int = MEMORY_MB, cause: str | None = None) -> GradingFailure:
+    because = f" {cause}." if cause else ""
     if "can't allocate memory" in error.message or error.type == "MemoryError":
         return GradingFailure(f"{name} raised {error}", hint=MEMORY_HINT.format(mb=memory_mb))
     if error.not_implemented:
         return NotImplementedYet(f"{name} is not implemented yet: it still raises NotImplementedError.")
     if error.type == "MissingName":
-        return GradingFailure(f"Your file does not define `{name}`.", hint=EXCEPTION_HINTS["MissingName"])
-    return GradingFailure(f"{name} raised {error}", hint=EXCEPTION_HINTS.get(error.type))
+        return GradingFailure(f"Your file does not define `{name}`.{because}",
+                              hint=CAUSE_HINT if cause else EXCEPTION_HINTS["MissingName"])
+    return GradingFailure(f"{name} raised {error}.{because}" if cause else f"{name} raised {error}",
+                          hint=CAUSE_HINT if cause else EXCEPTION_HINTS.get(error.type))
 
 
 @dataclass
@@ -141,19 +174,31 @@ class Student:
     """A submission loaded in its own process. One per grading session."""
 
     worker: Worker
-    path: str                # the file the child imports (inside its scratch directory)
+    path: str                # the file the child loads (inside its scratch directory)
     module_name: str         # e.g. "tensors"
     source: str              # its text, for structural checks (parsed, never executed here)
     call_timeout: float = CALL_TIMEOUT
     import_timeout: float = IMPORT_TIMEOUT
     budget: float = TIME_BUDGET
+    program: Program | None = None   # which statements to run; every definition when not given
+    allowed: tuple[str, ...] | None = None   # what the submission may import; default: the
+    available: str = ""                      # grading environment (autograder.environment)
     import_failure: GradingFailure | None = None
     spent: float = 0.0
-    _loaded_in: int = 0       # worker start count at the last successful import
+    outcomes: dict[int, Outcome] = field(default_factory=dict)   # of the first load
+    left_out: set[int] = field(default_factory=set)   # statements that hung or ended the process
+    load_spent: float = 0.0
+    _loaded_in: int = 0       # worker start count at the last successful load
     _seed: int = 0
     _calls: int = 0
     output_log: list[str] = field(default_factory=list)
     memory_mb: int = MEMORY_MB
+
+    def __post_init__(self) -> None:
+        if self.program is None:
+            self.program = plan(from_script(self.source, Path(self.path).name))
+        if self.allowed is None:
+            self.allowed, self.available = environment.allowed_modules(), environment.available_text()
 
     # -- called by the pytest plugin around each test
     def begin_test(self, test_id: str) -> None:
@@ -169,11 +214,11 @@ class Student:
     # -- used by graders
     def call(self, name: str, *args, timeout: float | None = None, **kwargs) -> Call:
         reply = self._request("core:call", (name, args, kwargs), {}, name, timeout)
-        if not reply["ok"]:
-            self.worker.kill_strays()
         if reply["ok"]:
             return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb)
-        return Call(name, None, StudentError.from_reply(reply.get("error")), self.output_log[-1], self.memory_mb)
+        self.worker.kill_strays()
+        error = self._error(reply)
+        return Call(name, None, error, self.output_log[-1], self.memory_mb, self._cause(error, name))
 
     def probe(self, probe: str, *args, what: str, timeout: float | None = None, **kwargs):
         """Run probe `module:function` from autograder.probes in the student's process.
@@ -182,7 +227,8 @@ class Student:
         reply = self._request(probe, args, kwargs, what, timeout)
         if not reply["ok"]:
             self.worker.kill_strays()
-            raise failure_for(what, StudentError.from_reply(reply.get("error")), self.memory_mb)
+            error = self._error(reply)
+            raise failure_for(what, error, self.memory_mb, self._cause(error, what))
         return reply["value"]
 
     def __getattr__(self, name: str):
@@ -191,11 +237,13 @@ class Student:
         return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
 
     def function_source(self, name: str) -> ast.AST | None:
-        """The AST of the top-level function or class `name` in the submission, if any."""
+        """The AST of the top-level function or class `name` in the submission, if any; the last
+        one when it is defined twice (a later notebook cell replaces an earlier one)."""
+        found = None
         for node in self.tree().body:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-                return node
-        return None
+                found = node
+        return found
 
     def tree(self) -> ast.Module:
         try:
@@ -203,7 +251,57 @@ class Student:
         except (SyntaxError, ValueError, RecursionError, MemoryError):
             return ast.Module(body=[], type_ignores=[])
 
+    def where(self, line: int) -> str:
+        """A line of `source` as the student sees it: "line 12", or "cell 3, line 4"."""
+        return str(self.program.source.position(line) or f"line {line}")
+
+    def load_report(self) -> str:
+        """What the student should know about how their file loaded; "" when nothing."""
+        program, lines = self.program, []
+        for removed in program.source.removed:
+            if removed.kind in ("syntax-error", "cell-magic"):
+                lines.append(f"{removed.where}: `{removed.text}` {removed.describe()}")
+        for statement in program.runnable():
+            outcome = self.outcomes.get(statement.index)
+            if outcome is not None and outcome.status != "ok":
+                verb = "raised" if outcome.status == "failed" else ""
+                lines.append(f"{program.where(statement)}: `{statement.text}` {verb} {outcome.error}".replace("  ", " "))
+        report = []
+        if lines:
+            shown = lines[:MAX_LISTED] + ([f"... and {len(lines) - MAX_LISTED} more"] if len(lines) > MAX_LISTED else [])
+            report.append(f"Loading {program.source.file}, these pieces did not run; each costs only "
+                          "the graded functions that need it:\n" + "\n".join(f"  {line}" for line in shown))
+        unused = [s for s in program.statements if not s.run and not s.ipython and s.kind != "inert"]
+        imports = [s for s in unused if s.kind == "import"]
+        demo = [s for s in unused if s.kind != "import"]
+        ipython = [s for s in program.statements if s.ipython] + [
+            r for r in program.source.removed if r.kind in ("magic", "shell")]
+        skipped = []
+        if demo:
+            first = demo[0]
+            skipped.append(f"{_count(demo, 'statement')} of demo code (the first: {program.where(first)}, "
+                           f"`{first.text}`)")
+        if imports:
+            named = ", ".join(f"`{s.text}`" for s in imports[:3]) + (", ..." if len(imports) > 3 else "")
+            skipped.append(f"{_count(imports, 'import')} that graded code does not use ({named})")
+        if ipython:
+            skipped.append(f"{_count(ipython, 'IPython line')} (magics, shell commands, get_ipython())")
+        if skipped:
+            report.append(f"Not run during grading: {'; '.join(skipped)}.")
+        return "\n".join(report)
+
     # -- machinery
+    def _error(self, reply: dict) -> StudentError:
+        return StudentError.from_reply(reply.get("error"), self.program.source.position)
+
+    def _cause(self, error: StudentError, name: str) -> str | None:
+        """Why a name the call needed was never set, when the load explains it."""
+        if error.type == "NameError" and error.missing:
+            return self.program.explain(error.missing, self.outcomes)
+        if error.type == "MissingName":
+            return self.program.explain(name, self.outcomes)
+        return None
+
     def _request(self, probe, args, kwargs, what, timeout) -> dict:
         self._ensure_imported()
         self._calls += 1
@@ -212,6 +310,22 @@ class Student:
         return self._send(message, what, timeout or self.call_timeout)
 
     def _send(self, message: dict, what: str, timeout: float) -> dict:
+        """One request; whatever goes wrong becomes a GradingFailure for the student."""
+        try:
+            return self._exchange(message, what, timeout)
+        except ChildTimeout as error:
+            raise GradingFailure(f"{what} did not finish within {error.seconds:g} s.",
+                                 hint="Look for an infinite loop, a very slow loop over elements, or "
+                                      "code waiting for input.") from None
+        except ChildDied as error:
+            raise GradingFailure(f"The process running your code ended during {what}: {error}.",
+                                 hint=_exit_hint(error.returncode)) from None
+        except ChildGarbled as error:
+            raise GradingFailure(f"{what}: the grader could not read what your code sent back ({error}).",
+                                 hint="Do not write to file descriptors you did not open.") from None
+
+    def _exchange(self, message: dict, what: str, timeout: float) -> dict:
+        """One request within the time budget; ChildError when the child gave no reply."""
         left = self.budget - self.spent
         if left <= 0:
             raise GradingFailure(f"{what} was not run: the time for grading your code is used up "
@@ -224,16 +338,6 @@ class Student:
             raise GraderBroken(f"The grader could not start the process that runs your code ({error}). "
                                "This is a problem of the autograder's set-up, not of your code: "
                                "please tell your instructor.") from None
-        except ChildTimeout as error:
-            raise GradingFailure(f"{what} did not finish within {error.seconds:g} s.",
-                                 hint="Look for an infinite loop, a very slow loop over elements, or "
-                                      "code waiting for input.") from None
-        except ChildDied as error:
-            raise GradingFailure(f"The process running your code ended during {what}: {error}.",
-                                 hint=_exit_hint(error.returncode)) from None
-        except ChildGarbled as error:
-            raise GradingFailure(f"{what}: the grader could not read what your code sent back ({error}).",
-                                 hint="Do not write to file descriptors you did not open.") from None
         finally:
             self.spent += time.monotonic() - started
             self.output_log.append(self.worker.output.take())
@@ -243,27 +347,67 @@ class Student:
             raise self.import_failure
         if self.worker.alive() and self._loaded_in == self.worker.starts:
             return
-        what = f"importing {self.module_name}"
         try:
-            reply = self._send({"op": "load", "path": self.path, "name": self.module_name},
-                               what, self.import_timeout)
+            for _ in range(MAX_RESTARTS + 1):
+                if self._load():
+                    self._loaded_in = self.worker.starts
+                    return
+            raise GradingFailure(f"Loading your file ended or stopped the process running it {MAX_RESTARTS + 1} "
+                                 "times, so nothing in it could be graded.",
+                                 hint="Keep demo code out of what your functions need at the top level.")
         except GraderBroken as failure:
             self.import_failure = failure
             raise
         except GradingFailure as failure:
             self.import_failure = GradingFailure(
-                f"Your file could not be imported, so nothing in it could be graded. {failure.message}",
+                f"Your file could not be loaded, so nothing in it could be graded. {failure.message}",
                 hint=failure.hint)
             raise self.import_failure from None
+
+    def _load(self) -> bool:
+        """Run the planned statements in a fresh module; False when one of them hung or ended the
+        process (it is left out from now on, and the caller loads again in a new process)."""
+        what = f"loading {self.program.source.file}"
+        reply = self._send({"op": "load", "path": self.path, "name": self.module_name,
+                            "allowed": list(self.allowed), "available": self.available}, what, self.import_timeout)
         if not reply["ok"]:
-            error = StudentError.from_reply(reply.get("error"))
-            self.import_failure = GradingFailure(
-                f"Your file could not be imported, so nothing in it could be graded: {error}",
-                hint=EXCEPTION_HINTS.get(error.type,
-                                         "Run your file with `python` to see the error, and keep "
-                                         "demo code under `if __name__ == \"__main__\":`."))
-            raise self.import_failure
-        self._loaded_in = self.worker.starts
+            raise GradingFailure(f"{what} failed: {self._error(reply)}.")
+        for statement in self.program.runnable():
+            if statement.index in self.left_out:
+                continue
+            left = LOAD_BUDGET - self.load_spent
+            if left <= 0:
+                self._record(statement, Outcome("stopped", f"was not run: loading the file took more than "
+                                                           f"{LOAD_BUDGET:g} s"))
+                self.left_out.add(statement.index)
+                continue
+            started = time.monotonic()
+            try:
+                reply = self._exchange({"op": "run", "index": statement.index}, what,
+                                       min(self.call_timeout, left))
+            except ChildError as error:
+                ended = "ended the process" if isinstance(error, ChildDied) else "stopped the process"
+                text = (f"did not finish within {error.seconds:g} s" if isinstance(error, ChildTimeout)
+                        else f"{ended} running your code ({error})")
+                self._record(statement, Outcome("stopped" if isinstance(error, ChildTimeout) else "ended", text))
+                self.left_out.add(statement.index)
+                return False
+            finally:
+                self.load_spent += time.monotonic() - started
+            self._record(statement, Outcome("ok") if reply["ok"] else self._failed(statement, reply))
+        return True
+
+    def _failed(self, statement: Statement, reply: dict) -> Outcome:
+        error = self._error(reply)
+        same_line = error.line is None or error.line == statement.line
+        return Outcome("failed", error.headline() if same_line else str(error), error.missing)
+
+    def _record(self, statement: Statement, outcome: Outcome) -> None:
+        self.outcomes.setdefault(statement.index, outcome)
+
+
+def _count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
 
 
 def _exit_hint(returncode: int | None) -> str:

@@ -3,9 +3,11 @@
 A submission is a file or a folder. From a folder we take `<assignment>.py`, else
 `<assignment>.ipynb`; nothing else in it is used (a `conftest.py`, `torch.py` or `numpy.py`
 next to it is never copied, so it can neither shadow a module nor configure pytest). Only
-regular files are read (no symlinks, FIFOs or devices) and their size is capped. A notebook is
-turned into plain Python (`autograder.notebook`). The result is copied into a fresh scratch
-folder; every problem becomes a `SubmissionProblem` with a message for the student.
+regular files are read (no symlinks, FIFOs or devices) and their size is capped. The file, a
+script or a notebook, becomes parseable Python with the student's positions
+(`autograder.source`) and a plan of which statements run (`autograder.program`); the Python is
+written into a fresh scratch folder. Every problem becomes a `SubmissionProblem` with a message
+for the student.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignments import Assignment
+from autograder.program import Program, plan
+from autograder.source import from_notebook, from_script
 
 MAX_SOURCE_BYTES = 2 * 2**20
 MAX_NOTEBOOK_BYTES = 20 * 2**20
@@ -28,9 +32,10 @@ class SubmissionProblem(Exception):
 
 @dataclass
 class Prepared:
-    path: Path               # the .py file the child imports
-    module_name: str         # the name it is imported under
+    path: Path               # the .py file the child loads
+    module_name: str         # the name it is loaded under
     graded: str              # what we graded, as the student named it
+    program: Program         # which of its statements run, and where each line came from
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -135,19 +140,20 @@ def prepare(assignment: Assignment, submission: Path, scratch: Path) -> Prepared
     except UnicodeDecodeError:
         raise SubmissionProblem(f"{path.name} is not UTF-8 text.") from None
     if notebook:
-        from autograder.notebook import NotebookError, notebook_source
+        from autograder.notebook import NotebookError, code_cells
 
         try:
-            extracted = notebook_source(text, name=path.name)
+            source = from_notebook(code_cells(text, path.name), path.name)
         except NotebookError as error:
             raise SubmissionProblem(str(error)) from None
-        text = extracted.source
-        if extracted.summary():
-            notes.append(extracted.summary())
-    if not text.strip():
-        raise SubmissionProblem(f"{path.name} is empty.")
+    else:
+        source = from_script(text, path.name)
+    program = plan(source, assignment.api)
+    if not program.statements and not source.removed:
+        raise SubmissionProblem(f"{path.name} is empty." if not text.strip() else f"{path.name} holds no Python code.")
     scratch.mkdir(parents=True, exist_ok=True)
     target = scratch / f"{assignment.name}.py"
-    target.write_text(text, encoding="utf-8")
+    target.write_text(source.text, encoding="utf-8")
     graded = str(path.relative_to(submission)) if Path(submission).is_dir() else path.name
-    return Prepared(path=target, module_name=assignment.name, graded=graded, notes=notes)
+    return Prepared(path=target, module_name=assignment.name, graded=graded,
+                    program=program, notes=notes)

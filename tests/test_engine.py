@@ -11,17 +11,27 @@ import torch
 
 from autograder import reaper, sandbox
 from autograder.assignments import Assignment
+from autograder.program import plan
+from autograder.source import from_notebook, from_script
 from autograder.student import GradingFailure, Student
 from autograder.worker import Worker, child_env
 from autograder.zygote import ForkedProcess, Zygote
 
 
-def make_student(tmp_path: Path, source: str, zygote: Zygote | None = None, **settings) -> Student:
+def make_student(tmp_path: Path, source: str, zygote: Zygote | None = None, notebook: bool = False,
+                 **settings) -> Student:
+    """A Student for `source` (a script, or notebook cells separated by "# %%" lines), prepared
+    as autograder.submission prepares a file: every definition is graded."""
+    if notebook:
+        prepared = from_notebook(list(enumerate(source.split("# %%\n"), start=1)), "tensors.ipynb")
+    else:
+        prepared = from_script(source, "tensors.py")
     path = tmp_path / "tensors.py"
-    path.write_text(source)
+    path.write_text(prepared.text)
     worker = Worker(cwd=tmp_path, zygote=zygote)
     worker.start()
-    return Student(worker=worker, path=str(path), module_name="tensors", source=source, **settings)
+    return Student(worker=worker, path=str(path), module_name="tensors", source=prepared.text,
+                   program=plan(prepared), **settings)
 
 
 @pytest.fixture
@@ -69,12 +79,71 @@ def test_exceptions_name_the_line_and_not_implemented_is_recognised(student):
         s.todo()
 
 
-def test_import_failure_is_sticky_and_clear(student):
-    s = student("def f(:\n    pass\n")
-    for _ in range(2):
-        with pytest.raises(GradingFailure, match="could not be imported.*SyntaxError"):
-            s.f()
+def test_a_syntax_error_costs_only_its_piece_and_says_where(student):
+    s = student("def f(:\n    pass\n\ndef g():\n    return 2\n")
+    assert s.g() == 2
+    with pytest.raises(GradingFailure, match=r"does not define `f`\. `f` is set at line 1 \(`def f\(:`\), which "
+                                             r"has a syntax error \(SyntaxError at line 1: invalid syntax\)"):
+        s.f()
+    assert "line 1: `def f(:` has a syntax error" in s.load_report()
+
+
+def test_a_failing_statement_is_skipped_and_what_needs_it_says_why(student):
+    s = student("import torch\nimport seaborn as sns\nLOSS = sns.load()\nSCALE = 2\n"
+                "def plot(x):\n    return LOSS(x)\ndef double(x):\n    return x * SCALE\nprint('demo')\n")
+    assert s.double(3) == 6
+    with pytest.raises(GradingFailure) as failure:
+        s.plot(1)
+    assert failure.value.message == (
+        "plot raised NameError: name 'LOSS' is not defined (line 6: return LOSS(x)). `LOSS` was not set: line 3 "
+        "(`LOSS = sns.load()`) raised NameError: name 'sns' is not defined. `sns` was not set: line 2 (`import "
+        "seaborn as sns`) raised ModuleNotFoundError: No module named 'seaborn': seaborn is not in the grading "
+        "environment, which has the Python standard library, torch, numpy, matplotlib, tqdm, IPython and ipywidgets.")
+    report = s.load_report()
+    assert "line 2: `import seaborn as sns` raised ModuleNotFoundError" in report
+    assert report.endswith("Not run during grading: 1 statement of demo code (the first: line 9, `print('demo')`); "
+                           "1 import that graded code does not use (`import torch`).")
     assert s.worker.starts == 1
+
+
+def test_a_statement_that_hangs_or_ends_the_process_is_left_out_and_the_rest_loads(student):
+    s = student("import os, time\nSLOW = time.sleep(60)\nGONE = os._exit(3)\nSCALE = 2\n"
+                "def double(x):\n    return x * SCALE\ndef slow():\n    return SLOW\ndef gone():\n    return GONE\n",
+                call_timeout=1)
+    started = time.monotonic()
+    assert s.double(2) == 4
+    assert time.monotonic() - started < 15
+    assert s.worker.starts == 3   # a new process after each statement that stopped one
+    with pytest.raises(GradingFailure, match=r"`SLOW` was not set: line 2 \(`SLOW = time.sleep\(60\)`\) did not "
+                                             r"finish within 1 s, so it was skipped"):
+        s.slow()
+    with pytest.raises(GradingFailure, match=r"`GONE` was not set: line 3 \(`GONE = os._exit\(3\)`\) ended the "
+                                             r"process running your code \(the process exited with code 3\)"):
+        s.gone()
+    s.worker.stop()
+    assert s.double(3) == 6 and s.worker.starts == 4   # a reload leaves them out at once
+
+
+def test_loading_that_keeps_ending_the_process_gives_up_and_is_sticky(student):
+    s = student("import os\n" + "".join(f"X{i} = os._exit(1)\n" for i in range(8))
+                + "def f():\n    return " + " + ".join(f"X{i}" for i in range(8)) + "\n", call_timeout=2)
+    for _ in range(2):
+        with pytest.raises(GradingFailure, match="could not be loaded.*ended or stopped the process running it 6 times"):
+            s.f()
+    assert s.worker.starts == 6
+
+
+def test_errors_in_a_notebook_are_placed_by_cell_and_line(student):
+    s = student("import torch\n# %%\n%matplotlib inline\ndef first_row(x):\n    return x[5]\n", notebook=True)
+    with pytest.raises(GradingFailure, match=r"first_row raised IndexError: .*\(cell 2, line 3: return x\[5\]\)"):
+        s.first_row(torch.zeros(2, 2))
+    assert s.where(s.function_source("first_row").lineno) == "cell 2, line 2"
+    assert "1 IPython line" in s.load_report()
+
+
+def test_future_imports_apply_to_the_statements_after_them(student):
+    s = student("from __future__ import annotations\ndef f(x: NotDefinedAnywhere) -> int:\n    return 1\n")
+    assert s.f(0) == 1
 
 
 def test_output_is_captured_and_capped(student):

@@ -77,11 +77,15 @@ def test_student_code_runs_as_the_unprivileged_user(tmp_path, student_user):
 
 @needs_root
 def test_reading_the_reference_solution_fails(tmp_path, student_user):
-    attack = (f"try:\n    exec(open({str(ROOT / 'solutions' / 'tensors.py')!r}).read())\n"
-              "except OSError as error:\n    print('blocked', error)\n")
+    # `first_row` needs `_reference`, so the statements that set it run while the file loads.
+    attack = (f"_reference = {{}}\ntry:\n    exec(open({str(ROOT / 'solutions' / 'tensors.py')!r}).read(), _reference)\n"
+              "except OSError as error:\n    print('blocked', error)\n"
+              "def first_row(x):\n    return _reference['first_row'](x)\n")
     outcome = grade_attack(tmp_path, attack, base="stub")
     assert outcome["score"] == 0
-    assert all("not implemented yet" in t["output"] for t in outcome["tests"] if t["max_score"])
+    for test in outcome["tests"]:
+        if test["max_score"]:
+            assert ("KeyError: 'first_row'" if "first_row" in test["tags"] else "not implemented yet") in test["output"]
 
 
 def test_a_symlink_to_the_reference_is_refused(tmp_path):
@@ -115,18 +119,22 @@ def _forge():
 
 
 def test_forging_results_directly_and_from_a_daemon_fails(tmp_path):
+    # `first_row` needs `_STARTED`, so the daemon starts while the file loads.
     attack = FORGE + '''
-_forge()
-if os.fork() == 0:
-    os.setsid()
+def _start():
+    _forge()
     if os.fork() == 0:
-        for _ in range(40):
-            time.sleep(0.25)
-            _forge()
-    os._exit(0)
+        os.setsid()
+        if os.fork() == 0:
+            for _ in range(40):
+                time.sleep(0.25)
+                _forge()
+        os._exit(0)
+    return True
+_STARTED = _start()
 def first_row(x):
     _forge()
-    return x[1]
+    return x[1] if _STARTED else x[0]
 '''
     outcome = grade_attack(tmp_path, attack)
     out = tmp_path / "results" / "results.json"

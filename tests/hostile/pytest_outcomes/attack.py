@@ -1,13 +1,21 @@
-import pytest
+# Raise pytest's own outcome exceptions (skip, exit, xfail) from graded code. pytest is not in
+# the grading environment, so the same exceptions are built by name (pytest's are BaseExceptions
+# too): in either case the grader must count a failure, not a skip.
+try:
+    import pytest
+
+    _skip, _exit, _xfail = pytest.skip.Exception, pytest.exit.Exception, pytest.xfail.Exception
+except ImportError:
+    _skip, _exit, _xfail = (type(name, (BaseException,), {}) for name in ("Skipped", "Exit", "XFailed"))
 
 
 def first_row(x):
-    pytest.skip("nothing to see")
+    raise _skip("nothing to see")
 
 
 def second_column(x):
-    pytest.exit("done", returncode=0)
+    raise _exit("done")
 
 
 def add_new(x, y):
-    pytest.xfail("expected")
+    raise _xfail("expected")
