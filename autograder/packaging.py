@@ -243,6 +243,7 @@ STUDENT_README = """\
 | `autograder/` | the grader, with the public tests (the ones you see on Gradescope) |
 | `requirements.txt` | the exact versions of the packages besides torch that your code may import, and of the grader's |
 | `requirements/student.txt` | the packages your code may import (the same as on Gradescope) |
+| `requirements-colab.txt` | on Colab, which has the rest: only what the check needs |
 
 ## 1. Set up (once)
 
@@ -255,8 +256,10 @@ pip install -r requirements.txt
 ```
 
 On Linux, `pip install --index-url https://download.pytorch.org/whl/cpu {torch}` instead of
-the first `pip install` saves a few GB of GPU libraries. On Colab, torch is already installed:
-upload this folder (or the zip) and run `!pip install -r requirements.txt`.
+the first `pip install` saves a few GB of GPU libraries. On Colab, everything your code may
+import is already installed (do not reinstall it: a different IPython can break Colab's
+kernel): upload this folder (or the zip) and run `!pip install -r requirements-colab.txt`,
+which adds only what the check needs.
 
 ## 2. Work
 
@@ -302,6 +305,7 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
         ("handout.md", (assignment.stub.parent / "handout.md").read_bytes()),
         ("requirements.txt", ("\n".join(requirements) + "\n").encode()),
+        ("requirements-colab.txt", ("\n".join(pinned(tuple(environment.grader_distributions()))) + "\n").encode()),
         ("requirements/student.txt", environment.requirements_file("student").read_bytes()),
         ("README.md", readme.encode("utf-8")),
     ]

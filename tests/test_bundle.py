@@ -29,7 +29,7 @@ def bundle_files(folder: Path) -> list[Path]:
 
 def test_bundle_has_what_students_need(bundle):
     names = {str(p.relative_to(bundle)) for p in bundle_files(bundle)}
-    assert {"tensors.py", "tensors.ipynb", "handout.md", "README.md", "requirements.txt",
+    assert {"tensors.py", "tensors.ipynb", "handout.md", "README.md", "requirements.txt", "requirements-colab.txt",
             "requirements/student.txt", "autograder/__main__.py", "autograder/environment.py",
             "autograder/graders/pytest.ini", "autograder/graders/tensors/test_public.py"} <= names
     assert (bundle / "tensors.py").read_bytes() == Assignment.get(ASSIGNMENT).stub.read_bytes()
@@ -47,6 +47,10 @@ def test_bundle_has_what_students_need(bundle):
     assert installs == {packaging._normal(n) for n in declared} - {"torch"}
     assert not installs & {packaging._normal(n) for n in environment.instructor_distributions()}
     assert (bundle / "requirements" / "student.txt").read_bytes() == environment.requirements_file("student").read_bytes()
+    # Colab has every student package already; reinstalling IPython there can break its kernel.
+    colab = {packaging._normal(r.split("==")[0]) for r in (bundle / "requirements-colab.txt").read_text().splitlines()}
+    assert colab == {packaging._normal(n) for n in environment.grader_distributions()}
+    assert "!pip install -r requirements-colab.txt" in readme
     assert f"Your code may import {environment.available_text()}" in " ".join(readme.split())
     assert not [n for n in names if n.startswith("autograder/") and n.split("/")[1] in packaging.INSTRUCTOR_ONLY]
     assert "autograder/handouts.py" not in names and "autograder/packaging.py" not in names

