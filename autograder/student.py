@@ -36,6 +36,7 @@ LOAD_BUDGET = 60.0       # all of the submission's top-level statements together
 MAX_RESTARTS = 5         # statements that hang or end the process before loading gives up
 TIME_BUDGET = 300.0
 MAX_LISTED = 20
+MAX_DEMO_LISTED = 5
 
 
 class GradingFailure(AssertionError):
@@ -278,9 +279,9 @@ class Student:
             r for r in program.source.removed if r.kind in ("magic", "shell")]
         skipped = []
         if demo:
-            first = demo[0]
-            skipped.append(f"{_count(demo, 'statement')} of demo code (the first: {program.where(first)}, "
-                           f"`{first.text}`)")
+            named = "; ".join(f"{program.where(s)}: `{s.text}`" for s in demo[:MAX_DEMO_LISTED])
+            skipped.append(f"{_count(demo, 'statement')} of demo code ({named}"
+                           f"{'; ...' if len(demo) > MAX_DEMO_LISTED else ''})")
         if imports:
             named = ", ".join(f"`{s.text}`" for s in imports[:3]) + (", ..." if len(imports) > 3 else "")
             skipped.append(f"{_count(imports, 'import')} that graded code does not use ({named})")

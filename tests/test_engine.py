@@ -101,7 +101,7 @@ def test_a_failing_statement_is_skipped_and_what_needs_it_says_why(student):
         "environment, which has the Python standard library, torch, numpy, matplotlib, tqdm, IPython and ipywidgets.")
     report = s.load_report()
     assert "line 2: `import seaborn as sns` raised ModuleNotFoundError" in report
-    assert report.endswith("Not run during grading: 1 statement of demo code (the first: line 9, `print('demo')`); "
+    assert report.endswith("Not run during grading: 1 statement of demo code (line 9: `print('demo')`); "
                            "1 import that graded code does not use (`import torch`).")
     assert s.worker.starts == 1
 

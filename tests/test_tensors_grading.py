@@ -38,7 +38,8 @@ def test_notebook_submission_is_graded_without_running_demo_cells(tmp_path, refe
     outcome = grade_file("tensors", path, tmp_path / "results.json")
     assert outcome["score"] == reference_outcome["score"]
     assert not marker.exists()
-    assert "Not run during grading: 2 statements of demo code (the first: cell 4, line 1, `print(make_tensors())`)" \
+    assert "Not run during grading: 2 statements of demo code (cell 4, line 1: `print(make_tensors())`; cell 4, " \
+        "line 2: `open(" \
         in outcome["output"], outcome["output"]
     assert "3 IPython lines" in outcome["output"]
 
