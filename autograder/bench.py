@@ -2,8 +2,9 @@
 
 Prints medians of several runs: the wall time of `make grade` on each assignment's reference
 solution, the wall time of `python -c "import torch"`, their ratio, the median round trip of
-one call into the student's process, and the peak memory (RSS summed over the grader and
-every process below it) during a grade.
+one call into the student's process, the peak memory (RSS summed over the grader and every
+process below it) during a grade, and what the same reference costs as a notebook with demo
+cells (magics, plots, a training loop of minutes) next to the .py.
 """
 
 from __future__ import annotations
@@ -80,6 +81,42 @@ def call_round_trip(samples: int = 200) -> float:
     return statistics.median(times)
 
 
+DEMO_CELLS = ("%matplotlib inline\n!pip install tqdm\nimport matplotlib.pyplot as plt",
+              "x = torch.randn(3, 4)\nprint(first_row(x))\nplt.plot(x[0]); plt.show()",
+              "for epoch in range(10**9):   # a ten-minute training run\n    w = torch.randn(100)\n"
+              "    loss = (w ** 2).mean()")
+
+
+def notebook_cost(assignment: str = "tensors") -> None:
+    """The reference as a .py, and as a notebook (a cell per definition, plus magics, plots and
+    a training loop that would run for minutes), graded alternately: what the notebook costs."""
+    import nbformat
+
+    from autograder.assignments import Assignment
+    from autograder.packaging import stub_notebook
+
+    source = Assignment.get(assignment).solution.read_text(encoding="utf-8")
+    notebook = stub_notebook(source, assignment)
+    notebook.cells += [nbformat.v4.new_code_cell(cell) for cell in DEMO_CELLS]
+    times = {".py": [], ".ipynb": []}
+    with tempfile.TemporaryDirectory() as scratch:
+        for suffix in times:
+            folder = Path(scratch) / suffix.strip(".")
+            folder.mkdir()
+            if suffix == ".py":
+                (folder / f"{assignment}.py").write_text(source, encoding="utf-8")
+            else:
+                nbformat.write(notebook, folder / f"{assignment}.ipynb")
+        for _ in range(RUNS):
+            for suffix in times:
+                times[suffix].append(wall(["make", "-s", "grade", f"ASSIGNMENT={assignment}",
+                                           f"SUBMISSION={scratch}/{suffix.strip('.')}",
+                                           f"OUT={scratch}/results.json"])[0])
+    script, book = statistics.median(times[".py"]), statistics.median(times[".ipynb"])
+    print(f"\n{assignment} as a .py {script:5.2f} s | as a notebook with demo cells {book:5.2f} s | "
+          f"ratio {book / script:4.2f} (medians of {RUNS}, alternating)")
+
+
 def regrade_rate(assignment: str = "tensors", count: int = REGRADE_SUBMISSIONS,
                  sample: int = SEQUENTIAL_SAMPLE, jobs: int | None = None) -> None:
     """Submissions per minute: `autograder regrade` of `count` submissions vs `make grade` one at a time."""
@@ -134,6 +171,7 @@ def main() -> int:
         print(f"make grade {assignment.name:<18} {grade_time:5.2f} s | import torch {torch_time:5.2f} s | "
               f"ratio {grade_time / torch_time:4.2f} | peak memory {peak / 2**20:4.0f} MB (Gradescope: 768 MB)")
     print(f"\none call into the student's process: {call_round_trip() * 1e3:.2f} ms (median of 200)")
+    notebook_cost()
     if "--quick" not in sys.argv[1:]:
         regrade_rate()
     return 0

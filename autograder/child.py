@@ -5,12 +5,13 @@ Everything this process does is untrusted once the submission is imported: it ca
 send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
 
     grader ──{"op": "load", path, name, allowed, available}► an empty module for the submission
-    grader ──{"op": "run", index}─────────────────────► run its top-level statement `index`
+    grader ──{"op": "run", indices}───────────────────► run these top-level statements, in order
     grader ──{"op": "call", probe, args, kwargs, seed}─► run autograder.probes.<probe>(module, ...)
     grader ◄──{"ok": True, "value": ...} or {"ok": False, "error": {...}}
 
-The grader decides which statements run (`autograder.program`) and asks for them one at a
-time, so a statement that raises, hangs or ends the process costs only itself.
+The grader decides which statements run (`autograder.program`). Each runs on its own: one that
+raises is reported and the next runs. When a request hangs or ends the process, the grader
+asks again one statement at a time, to leave out the one that did it.
 
 Probes are our own functions (`autograder/probes/`); they call the student's code and return
 what it produced. Before each call the random generators are seeded and global torch state is
@@ -116,8 +117,7 @@ class Child:
             if op == "load":
                 return {"ok": True, "value": self.load(request)}
             if op == "run":
-                self.run(request["index"])
-                return {"ok": True, "value": None}
+                return {"ok": True, "value": [self.run(index) for index in request["indices"]]}
             if op == "call":
                 return {"ok": True, "value": self.call(request)}
             return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}",
@@ -143,16 +143,20 @@ class Child:
         reset_state(0)
         return len(self.statements)
 
-    def run(self, index: int) -> None:
-        """Run top-level statement `index` of the submission in its module."""
+    def run(self, index: int) -> dict | None:
+        """Run top-level statement `index` of the submission in its module; None, or what it raised."""
         node = self.statements[index]
-        code = compile(ast.Module(body=[node], type_ignores=[]), self.student_file, "exec",
-                       flags=self.flags, dont_inherit=True)
-        if isinstance(node, ast.ImportFrom) and node.module == "__future__":
-            for alias in node.names:
-                feature = getattr(__future__, alias.name, None)
-                self.flags |= getattr(feature, "compiler_flag", 0)
-        exec(code, self.module.__dict__)  # noqa: S102 - the student's own code, in its own process
+        try:
+            code = compile(ast.Module(body=[node], type_ignores=[]), self.student_file, "exec",
+                           flags=self.flags, dont_inherit=True)
+            if isinstance(node, ast.ImportFrom) and node.module == "__future__":
+                for alias in node.names:
+                    feature = getattr(__future__, alias.name, None)
+                    self.flags |= getattr(feature, "compiler_flag", 0)
+            exec(code, self.module.__dict__)  # noqa: S102 - the student's own code, in its own process
+        except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, anything
+            return describe_exception(error, self.student_file)
+        return None
 
     def call(self, request: dict):
         probe_module, _, probe_name = request["probe"].partition(":")

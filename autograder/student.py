@@ -9,8 +9,9 @@ import error, a timeout, a crash, garbage on the channel) arrives here as a `Gra
 whose message says what happened in words a student can act on. Graders never see processes.
 
 Before the first call the submission is loaded statement by statement, as `autograder.program`
-planned it: each needed top-level statement is one request, so one that raises, hangs or ends
-the process is recorded and left out, and the rest still loads. A function that later misses a
+planned it: each needed top-level statement runs on its own, so one that raises is recorded and
+the rest still loads; when the request hangs or ends the process, the statements are run again
+one request each in a new process, and the one that did it is recorded and left out. A function that later misses a
 name gets a message that says which statement should have set it and why it did not run;
 positions are the student's ("cell 3, line 4" in a notebook).
 """
@@ -189,6 +190,7 @@ class Student:
     outcomes: dict[int, Outcome] = field(default_factory=dict)   # of the first load
     left_out: set[int] = field(default_factory=set)   # statements that hung or ended the process
     load_spent: float = 0.0
+    _one_by_one: bool = False  # after a load request hung or ended the process
     _loaded_in: int = 0       # worker start count at the last successful load
     _seed: int = 0
     _calls: int = 0
@@ -349,12 +351,12 @@ class Student:
         if self.worker.alive() and self._loaded_in == self.worker.starts:
             return
         try:
-            for _ in range(MAX_RESTARTS + 1):
+            for _ in range(MAX_RESTARTS + 2):   # + the request that ran every statement at once
                 if self._load():
                     self._loaded_in = self.worker.starts
                     return
-            raise GradingFailure(f"Loading your file ended or stopped the process running it {MAX_RESTARTS + 1} "
-                                 "times, so nothing in it could be graded.",
+            raise GradingFailure(f"Loading your file, {len(self.left_out)} of its statements hung or ended the "
+                                 "process running it, so nothing in it could be graded.",
                                  hint="Keep demo code out of what your functions need at the top level.")
         except GraderBroken as failure:
             self.import_failure = failure
@@ -366,36 +368,52 @@ class Student:
             raise self.import_failure from None
 
     def _load(self) -> bool:
-        """Run the planned statements in a fresh module; False when one of them hung or ended the
-        process (it is left out from now on, and the caller loads again in a new process)."""
+        """Run the planned statements in a fresh module; False when a statement hung or ended the
+        process (then the caller loads again in a new process)."""
         what = f"loading {self.program.source.file}"
         reply = self._send({"op": "load", "path": self.path, "name": self.module_name,
                             "allowed": list(self.allowed), "available": self.available}, what, self.import_timeout)
         if not reply["ok"]:
             raise GradingFailure(f"{what} failed: {self._error(reply)}.")
-        for statement in self.program.runnable():
-            if statement.index in self.left_out:
-                continue
-            left = LOAD_BUDGET - self.load_spent
-            if left <= 0:
+        statements = [s for s in self.program.runnable() if s.index not in self.left_out]
+        if self._one_by_one:
+            return all(self._run([statement]) for statement in statements)
+        if not self._run(statements):
+            self._one_by_one = True   # find the statement that did it: one request each from now on
+            return False
+        return True
+
+    def _run(self, statements: list[Statement]) -> bool:
+        """Run `statements` in one request and record what each did; False when the request hung
+        or ended the process (a single statement is then left out)."""
+        if not statements:
+            return True
+        left = LOAD_BUDGET - self.load_spent
+        if left <= 0:
+            for statement in statements:
                 self._record(statement, Outcome("stopped", f"was not run: loading the file took more than "
                                                            f"{LOAD_BUDGET:g} s"))
                 self.left_out.add(statement.index)
-                continue
-            started = time.monotonic()
-            try:
-                reply = self._exchange({"op": "run", "index": statement.index}, what,
-                                       min(self.call_timeout, left))
-            except ChildError as error:
+            return True
+        started = time.monotonic()
+        try:
+            reply = self._exchange({"op": "run", "indices": [s.index for s in statements]},
+                                   f"loading {self.program.source.file}", min(self.call_timeout, left))
+        except ChildError as error:
+            if len(statements) == 1:
                 ended = "ended the process" if isinstance(error, ChildDied) else "stopped the process"
                 text = (f"did not finish within {error.seconds:g} s" if isinstance(error, ChildTimeout)
                         else f"{ended} running your code ({error})")
-                self._record(statement, Outcome("stopped" if isinstance(error, ChildTimeout) else "ended", text))
-                self.left_out.add(statement.index)
-                return False
-            finally:
-                self.load_spent += time.monotonic() - started
-            self._record(statement, Outcome("ok") if reply["ok"] else self._failed(statement, reply))
+                self._record(statements[0], Outcome("stopped" if isinstance(error, ChildTimeout) else "ended", text))
+                self.left_out.add(statements[0].index)
+            return False
+        finally:
+            self.load_spent += time.monotonic() - started
+        errors = reply["value"] if reply["ok"] and isinstance(reply["value"], list) else []
+        if len(errors) != len(statements):
+            raise GradingFailure("loading your file: the grader could not read what your code sent back.")
+        for statement, error in zip(statements, errors):
+            self._record(statement, Outcome("ok") if error is None else self._failed(statement, {"error": error}))
         return True
 
     def _failed(self, statement: Statement, reply: dict) -> Outcome:

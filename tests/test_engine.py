@@ -113,7 +113,7 @@ def test_a_statement_that_hangs_or_ends_the_process_is_left_out_and_the_rest_loa
     started = time.monotonic()
     assert s.double(2) == 4
     assert time.monotonic() - started < 15
-    assert s.worker.starts == 3   # a new process after each statement that stopped one
+    assert s.worker.starts == 4   # the request with every statement, then one each: a new process after each culprit
     with pytest.raises(GradingFailure, match=r"`SLOW` was not set: line 2 \(`SLOW = time.sleep\(60\)`\) did not "
                                              r"finish within 1 s, so it was skipped"):
         s.slow()
@@ -121,16 +121,26 @@ def test_a_statement_that_hangs_or_ends_the_process_is_left_out_and_the_rest_loa
                                              r"process running your code \(the process exited with code 3\)"):
         s.gone()
     s.worker.stop()
-    assert s.double(3) == 6 and s.worker.starts == 4   # a reload leaves them out at once
+    assert s.double(3) == 6 and s.worker.starts == 5   # a reload leaves them out at once
+
+
+def test_a_file_that_loads_cleanly_costs_two_requests_whatever_its_length(student):
+    s = student("import torch\n" + "".join(f"C{i} = {i}\n" for i in range(30))
+                + "def f():\n    return " + " + ".join(f"C{i}" for i in range(30)) + "\n")
+    ops = []
+    request = s.worker.request
+    s.worker.request = lambda message, timeout: ops.append(message["op"]) or request(message, timeout)
+    assert s.f() == sum(range(30))
+    assert ops == ["load", "run", "call"]
 
 
 def test_loading_that_keeps_ending_the_process_gives_up_and_is_sticky(student):
     s = student("import os\n" + "".join(f"X{i} = os._exit(1)\n" for i in range(8))
                 + "def f():\n    return " + " + ".join(f"X{i}" for i in range(8)) + "\n", call_timeout=2)
     for _ in range(2):
-        with pytest.raises(GradingFailure, match="could not be loaded.*ended or stopped the process running it 6 times"):
+        with pytest.raises(GradingFailure, match="could not be loaded.*6 of its statements hung or ended the process"):
             s.f()
-    assert s.worker.starts == 6
+    assert s.worker.starts == 7
 
 
 def test_errors_in_a_notebook_are_placed_by_cell_and_line(student):
