@@ -26,13 +26,15 @@ from dataclasses import dataclass, field
 from autograder import ipython
 
 MAX_TEXT_CHARS = 80
-# Joining blocks to find one that parses is quadratic in the worst case: past this many
-# characters parsed, a block that does not parse alone is given up at once.
-MAX_RECOVERY_CHARS = 5_000_000
+MAX_GUESSED_LINES = 10_000   # of one piece, when guessing the names it would set
+# Finding the pieces that do not parse costs parses of parts of the file (quadratic in the worst
+# case): past these, for one file, the rest of a piece that does not parse is skipped whole.
+MAX_RECOVERY_PARSES = 2_000
+MAX_RECOVERY_CHARS = 2_000_000
 _CONTINUES = re.compile(r"(else|elif|except|finally)\b|[)\]}]")
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Position:
     """Where a line is, as the student sees it: "line 12", or "cell 3, line 4" in a notebook."""
 
@@ -93,8 +95,9 @@ def from_script(text: str, file: str) -> Source:
     """The source of a .py file (possibly exported from Jupyter, possibly with IPython lines)."""
     lines = split_lines(text)
     removed: list[Removed] = []
+    budget = _Budget()
     if not _parses(lines):  # IPython syntax, syntax errors: a valid script is left as it is
-        lines = _python_lines(lines, lambda line: Position(None, line), removed)
+        lines = _python_lines(lines, lambda line: Position(None, line), removed, budget)
     out = _Writer()
     expansions = _cell_magic_calls(lines)
     number = 1
@@ -102,7 +105,7 @@ def from_script(text: str, file: str) -> Source:
         if number in expansions:
             end, body = expansions[number]
             at = Position(None, number)
-            out.add(_python_lines(split_lines(body), lambda _: at, removed), lambda _: at)
+            out.add(_python_lines(split_lines(body), lambda _: at, removed, budget), lambda _: at)
             number = end + 1
         else:
             out.add([lines[number - 1]], lambda _, n=number: Position(None, n))
@@ -114,6 +117,7 @@ def from_notebook(cells: list[tuple[int, str]], file: str) -> Source:
     """The source of a notebook's code cells, given as (cell number, cell source)."""
     out = _Writer()
     removed: list[Removed] = []
+    budget = _Budget()
     for number, text in cells:
         lines = split_lines(text)
         place = lambda line, n=number: Position(n, line)  # noqa: E731
@@ -128,7 +132,9 @@ def from_notebook(cells: list[tuple[int, str]], file: str) -> Source:
                                        guess_names(lines[line:])))
                 lines = [""] * len(lines)
         out.add([f"# --- cell {number} ---"], lambda _, n=number: Position(n, 0))
-        out.add(_python_lines(lines, place, removed), place)
+        out.add(_python_lines(lines, place, removed, budget), place)
+    if not _parses(out.lines):  # each cell parses alone; joined, they should too: make sure
+        out.lines = _python_lines(out.lines, lambda line: out.positions[line - 1], removed, budget)
     return out.source(file, removed)
 
 
@@ -140,7 +146,7 @@ def split_lines(text: str) -> list[str]:
 def guess_names(lines: list[str]) -> tuple[str, ...]:
     """Names that code which does not parse looks like it defines at the top level."""
     names: list[str] = []
-    for line in lines:
+    for line in lines[:MAX_GUESSED_LINES]:
         match = (re.match(r"(?:async\s+)?def\s+([A-Za-z_]\w*)", line) or re.match(r"class\s+([A-Za-z_]\w*)", line)
                  or re.match(r"([A-Za-z_]\w*)\s*(?::[^=]*)?=(?!=)", line))
         found = [match.group(1)] if match else []
@@ -156,13 +162,31 @@ def guess_names(lines: list[str]) -> tuple[str, ...]:
 
 # --- the pieces ------------------------------------------------------------------------------
 
-def _python_lines(lines: list[str], place, removed: list[Removed]) -> list[str]:
+class _Budget:
+    """What finding the pieces that do not parse may still cost, for one file."""
+
+    def __init__(self) -> None:
+        self.parses, self.chars = MAX_RECOVERY_PARSES, MAX_RECOVERY_CHARS
+
+    def spend(self, lines: list[str]) -> bool:
+        """Account for parsing `lines`; False when nothing was left for it."""
+        if self.parses <= 0 or self.chars <= 0:
+            return False
+        self.parses -= 1
+        self.chars -= sum(len(line) + 1 for line in lines)
+        return True
+
+
+OUT_OF_BUDGET = SyntaxError("too many pieces do not parse, so the rest of it was not read")
+
+
+def _python_lines(lines: list[str], place, removed: list[Removed], budget: _Budget) -> list[str]:
     """`lines` with IPython syntax and the blocks that do not parse blanked; what was blanked is
     added to `removed`, positioned by `place(line number in lines)`."""
     out, blanked = ipython.blank_lines(lines)
     if not _parses(out):
         out, blanked = [], []
-        for first, last, error in _blocks(lines):
+        for first, last, error in _blocks(lines, budget):
             chunk, found = ipython.blank_lines(lines[first - 1:last])  # a fresh scanner: an
             if error is None:                                          # unclosed bracket above
                 out += chunk                                           # does not hide magics
@@ -177,7 +201,7 @@ def _python_lines(lines: list[str], place, removed: list[Removed]) -> list[str]:
     return out
 
 
-def _blocks(lines: list[str]) -> list[tuple[int, int, Exception | None]]:
+def _blocks(lines: list[str], budget: _Budget) -> list[tuple[int, int, Exception | None]]:
     """(first line, last line, None or the error) of consecutive pieces of `lines` that each
     parse on their own (after IPython syntax is blanked), or that do not parse at all."""
     starts = [n for n, line in enumerate(lines) if line[:1] not in ("", " ", "\t", "#", "\f")
@@ -185,18 +209,19 @@ def _blocks(lines: list[str]) -> list[tuple[int, int, Exception | None]]:
     if not starts or starts[0] != 0:
         starts.insert(0, 0)
     ends = starts[1:] + [len(lines)]
-    blocks, budget, index = [], MAX_RECOVERY_CHARS, 0
+    blocks, index = [], 0
     while index < len(starts):
         first_error, parsed_to = None, None
         for last in range(index, len(starts)):
             chunk = lines[starts[index]:ends[last]]
-            budget -= sum(len(line) + 1 for line in chunk)
+            if not budget.spend(chunk):
+                return blocks + [(starts[index] + 1, len(lines), OUT_OF_BUDGET)]
             error = _parse_error(ipython.blank_lines(chunk)[0])
             if error is None:
                 parsed_to = last
                 break
             first_error = first_error or error
-            if budget < 0 or not _may_close_later(error, ends[last] - starts[last], len(chunk)):
+            if not _may_close_later(error, ends[last] - starts[last], len(chunk)):
                 break
         if parsed_to is None:
             blocks.append((starts[index] + 1, ends[index], first_error))
@@ -261,7 +286,7 @@ class _Writer:
             self.lines.pop()
             self.positions.pop()
         text = "\n".join(self.lines) + "\n" if self.lines else ""
-        return Source(file, text, self.positions, sorted(removed, key=lambda r: r.where))
+        return Source(file, text, self.positions, sorted(removed, key=lambda r: (r.where.cell or 0, r.where.line)))
 
 
 def _runs(positions: list[Position]) -> list[list]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.assignments import Assignment
-from autograder.program import Program, plan
+from autograder.program import Program, TooManyStatements, plan
 from autograder.source import from_notebook, from_script
 
 MAX_SOURCE_BYTES = 2 * 2**20
@@ -143,12 +143,20 @@ def prepare(assignment: Assignment, submission: Path, scratch: Path) -> Prepared
         from autograder.notebook import NotebookError, code_cells
 
         try:
-            source = from_notebook(code_cells(text, path.name), path.name)
+            cells = code_cells(text, path.name)
         except NotebookError as error:
             raise SubmissionProblem(str(error)) from None
+        code = sum(len(cell.encode("utf-8")) for _, cell in cells)
+        if code > MAX_SOURCE_BYTES:
+            raise SubmissionProblem(f"The code cells of {path.name} hold {code} bytes; the limit is {MAX_SOURCE_BYTES} "
+                                    "bytes (outputs do not count).")
+        source = from_notebook(cells, path.name)
     else:
         source = from_script(text, path.name)
-    program = plan(source, assignment.api)
+    try:
+        program = plan(source, assignment.api)
+    except TooManyStatements as error:
+        raise SubmissionProblem(str(error)) from None
     if not program.statements and not source.removed:
         raise SubmissionProblem(f"{path.name} is empty." if not text.strip() else f"{path.name} holds no Python code.")
     scratch.mkdir(parents=True, exist_ok=True)

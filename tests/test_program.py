@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
-from autograder.program import Outcome, Program, plan
+import pytest
+
+from autograder.program import MAX_STATEMENTS, Outcome, Program, TooManyStatements, plan
 from autograder.source import from_notebook, from_script
 
 
@@ -131,3 +133,9 @@ def test_stopped_ipython_removed_and_unrun_setters_are_explained():
     assert program.explain("rows", outcomes) == (
         "`rows` is set at cell 1, line 3 (`rows = !ls`), which is a shell command: those never run during grading")
     assert program.explain("X", outcomes).startswith("`X` is set at cell 1, line 4 (`X = [1,`), which has a syntax error")
+
+
+def test_a_file_with_tens_of_thousands_of_statements_is_refused_before_planning():
+    text = "".join(f"x{i} = x{i + 1}\n" for i in range(MAX_STATEMENTS + 1))
+    with pytest.raises(TooManyStatements, match=f"t.py has {MAX_STATEMENTS + 1} top-level statements; the limit"):
+        plan(from_script(text, "t.py"))

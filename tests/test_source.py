@@ -171,9 +171,13 @@ def test_future_imports_in_a_late_cell_and_statements_after_them_parse():
     assert source.removed == [] and "from __future__ import annotations" in source.text
 
 
-def test_garbage_is_bounded_and_still_gives_parseable_text():
+def test_finding_what_does_not_parse_has_a_bounded_cost():
+    source = script("\n".join(f"def f{i}(:" for i in range(300)) + "\nOK = 1\n")
+    assert "OK = 1" in source.text and len(source.removed) == 300
+    # Past the budget (2000 parses for a file), the rest of the piece is skipped whole.
     source = script("\n".join(f"def f{i}(:" for i in range(3000)) + "\nOK = 1\n")
-    assert "OK = 1" in source.text and len(source.removed) == 3000
+    assert source.text.strip() == "" and 900 < len(source.removed) < 1100
+    assert source.removed[-1].detail.endswith("too many pieces do not parse, so the rest of it was not read")
 
 
 def test_guessing_the_names_of_code_that_does_not_parse():
