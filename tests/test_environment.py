@@ -15,7 +15,6 @@ import sys
 import textwrap
 from importlib import metadata
 
-import pytest
 
 from autograder import environment, packaging
 from kit import ROOT

@@ -10,7 +10,6 @@ import pwd
 import socket
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,6 @@
 """Gradescope's Ubuntu 22.04 image has Python 3.10: every file of the kit must parse there."""
 
 import ast
-from pathlib import Path
 
 import pytest
 
