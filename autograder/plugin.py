@@ -6,7 +6,9 @@ object, `Grading`:
 * configure: start the student's process at once, so it imports torch while pytest collects;
 * collection: build the closed-world manifest from each test's gradescope-utils decorators
   (`weight`, `number`, `visibility`, `tags`) and write it out; CUDA tests are skipped, and do
-  not count, where no GPU exists (unless `--require-cuda`);
+  not count, where no GPU exists (unless `--require-cuda`); tests run in the order in which
+  students get to see them (visible first, hidden last), so nothing a test sends to the
+  student's process can reach the feedback of a test shown earlier or to more people;
 * each test: seed the student's calls from the test id, and turn the outcome into a verdict
   with a message for the student (hidden tests never show inputs, expected values or output);
 * finish: stop the student's process.
@@ -32,6 +34,9 @@ from autograder.student import GradingFailure, NotImplementedYet, Student
 from autograder.worker import Worker
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+# The order tests run in: a test's inputs stay in the student's process (it can record them and
+# show them in a later failure), so no test may run after one whose feedback is less private.
+DISCLOSURE_ORDER = ("visible", "after_due_date", "after_published", "hidden")
 PRINTED_LIMIT = 2000
 
 
@@ -96,9 +101,11 @@ class Grading:
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items) -> None:
         cuda_missing = any(i.get_closest_marker("cuda") for i in items) and not _cuda_available()
+        infos = {item.nodeid: test_info(item) for item in items}
+        items.sort(key=lambda item: DISCLOSURE_ORDER.index(infos[item.nodeid]["visibility"]))
         tests = []
         for item in items:
-            info = test_info(item)
+            info = infos[item.nodeid]
             if item.get_closest_marker("cuda") and cuda_missing and not self.require_cuda:
                 item.add_marker(pytest.mark.skip(reason="needs a CUDA GPU, and this grader has none"))
                 info["counts"] = False

@@ -52,3 +52,37 @@ def test_visibility_of_every_test(assignment, path):
                 f"not {visibility!r}")
         else:
             pytest.fail(f"{path}: grader files are test_public.py or test_hidden.py")
+
+
+RECORDER = '''
+SEEN = []
+_matmul_shape = matmul_shape
+
+
+def matmul_shape(a_shape, b_shape):
+    SEEN.append((a_shape, b_shape))
+    return _matmul_shape(a_shape, b_shape)
+
+
+def count_negatives(x):
+    raise ValueError(f"inputs seen so far: {SEEN}")
+'''
+
+
+@pytest.mark.slow
+def test_hidden_inputs_never_reach_visible_feedback(tmp_path):
+    """A submission records every input and shows them in a visible test's failure: only the
+    visible tests' own inputs may appear there, exactly as when the hidden tests do not run."""
+    from kit import grade_file, solution_source
+
+    path = tmp_path / "tensors.py"
+    path.write_text(solution_source("tensors") + RECORDER)
+
+    def visible_outputs(**options):
+        outcome = grade_file("tensors", path, tmp_path / "results.json", **options)
+        return {t["name"]: t["output"] for t in outcome["tests"] if t["visibility"] == "visible"}
+
+    everything, public = visible_outputs(), visible_outputs(public_only=True)
+    shown = [output for name, output in everything.items() if "count_negatives" in name]
+    assert shown and all("inputs seen so far" in output for output in shown)
+    assert everything == public
