@@ -254,8 +254,8 @@ def write_csv(path: Path, rows: list[Row], columns: list[str]) -> None:
             scores = dict(zip(_test_names(row.results), (row.results or {}).get("tests", [])))
             s = row.submission
             writer.writerow([
-                "; ".join(s.names), "; ".join(s.emails), "; ".join(s.sids), s.id,
-                _points(row.score), _points(row.max_score), row.status, row.reason,
+                *map(_safe, ("; ".join(s.names), "; ".join(s.emails), "; ".join(s.sids), s.id)),
+                _points(row.score), _points(row.max_score), row.status, _safe(row.reason),
                 *[_points(float(scores[c].get("score", 0))) if c in scores else "" for c in columns]])
 
 
@@ -305,7 +305,13 @@ def write_summary(path: Path, assignment: str, rows: list[Row], columns: list[st
 
 
 def _cell(text: str) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return _safe(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _safe(text: str) -> str:
+    """Text from the export or a submission, without the control characters (terminal escapes,
+    bidirectional overrides) that could make a line read as something else."""
+    return results.clean_text(str(text), results.SHORT_LIMIT)
 
 
 def write_histogram(path: Path, assignment: str, rows: list[Row]) -> None:
@@ -434,7 +440,7 @@ def run(args: argparse.Namespace) -> int:
     print(f"{len(summary.rows)} submissions ({len(graded)} graded) in {summary.elapsed:.1f} s")
     for row in summary.rows:
         if row.status != "graded":
-            print(f"  {row.submission.folder_name}: {row.status}: {row.reason}")
+            print(f"  {_safe(row.submission.folder_name)}: {row.status}: {_safe(row.reason)}")
     for name in ("grades.csv", "summary.md", "histogram.png"):
         print(f"{name:<14} {summary.out / name}")
     return 0

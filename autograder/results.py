@@ -205,9 +205,12 @@ _ESCAPE_SEQUENCE = re.compile(
     r"|\x1b[ -/]*[0-~]"  # other escapes: ESC ( B, ESC 7, ESC =, ...
     r"|\x9b[0-?]*[ -/]*[@-~]"  # CSI in its 8-bit form
 )
-# C0 controls except \t and \n, DEL, C1 controls, and lone surrogates (which cannot be encoded
-# as UTF-8, e.g. from decoding with errors="surrogateescape").
-_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# C0 controls except \t and \n, DEL, C1 controls, lone surrogates (which cannot be encoded as
+# UTF-8, e.g. from decoding with errors="surrogateescape"), and the bidirectional-text controls
+# (embeddings, overrides, isolates and marks), with which a message can be made to read as
+# something else ("Trojan Source", CVE-2021-42574).
+_UNSAFE_CHARACTER = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff"
+                               "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _REPLACEMENT = "\ufffd"
 
 

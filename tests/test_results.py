@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,8 @@ MANIFEST = (
     TestInfo("t.py::test_last", "Last test", None, 1.5, "after_published", ()),
 )
 IDS = [test.id for test in MANIFEST]
+# Unicode's bidirectional classes of the embedding, override, isolate and mark characters.
+BIDI_CONTROLS = {"LRE", "RLE", "PDF", "LRO", "RLO", "LRI", "RLI", "FSI", "PDI", "LRM", "RLM", "ALM"}
 
 
 def build(*verdicts, manifest=MANIFEST, **options):
@@ -344,6 +347,9 @@ def test_validate_rejects_non_dicts():
     ("\x9b31m8-bit csi", "8-bit csi"),
     ("lone \udcff surrogate \ud800", "lone \ufffd surrogate \ufffd"),
     ("unicode: café, 中文, 🙂, \u2028", "unicode: café, 中文, 🙂, \u2028"),
+    ("admin\u202e\u2066gnp.exe\u2069", "admin\ufffd\ufffdgnp.exe\ufffd"),
+    ("marks \u200e\u200f\u061c embeddings \u202a\u202b\u202c\u202d isolates \u2067\u2068",
+     "marks \ufffd\ufffd\ufffd embeddings \ufffd\ufffd\ufffd\ufffd isolates \ufffd\ufffd"),
     ("", ""),
 ])
 def test_clean_text(raw, clean):
@@ -356,6 +362,7 @@ def test_clean_text_output_is_always_encodable_and_free_of_controls():
     cleaned.encode("utf-8")
     assert not any(ord(c) < 32 and c not in "\n\t" for c in cleaned)
     assert not any(0x7F <= ord(c) <= 0x9F for c in cleaned)
+    assert not any(unicodedata.bidirectional(c) in BIDI_CONTROLS for c in cleaned)
 
 
 def test_clean_text_accepts_non_strings():
