@@ -170,7 +170,7 @@ def _statement(index: int, node: ast.stmt, lines: list[str]) -> Statement:
     if first == node.lineno:  # it may share its line with others, after a `;`
         end = node.end_col_offset if node.end_lineno == node.lineno else None
         text = text.encode("utf-8")[node.col_offset:end].decode("utf-8", "replace")  # offsets count bytes
-    binds, uses = _names(node)
+    binds, uses = _names(node, _segment(node, first, lines))
     return Statement(index, first, binds, uses, _changed_objects(node), _clip(text.strip()), _kind(node),
                      ipython=ipython_call(node))
 
@@ -185,13 +185,25 @@ def _kind(node: ast.stmt) -> str:
     return "code"
 
 
-def _names(node: ast.stmt) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(names the statement sets at module level, module-level names it reads, at once or later)."""
+def _segment(node: ast.stmt, first: int, lines: list[str]) -> str:
+    """The statement's own source text, decorators included (offsets count UTF-8 bytes)."""
+    segment = [line.encode("utf-8") for line in lines[first - 1:node.end_lineno]]
+    segment[-1] = segment[-1][:node.end_col_offset]
+    if first == node.lineno:  # it may share its first line with others, after a `;`
+        segment[0] = segment[0][node.col_offset:]
+    return b"\n".join(segment).decode("utf-8", "replace")
+
+
+def _names(node: ast.stmt, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(names the statement sets at module level, module-level names it reads, at once or later).
+
+    `text` is the statement's source: symtable reads it directly (rebuilding it with
+    ast.unparse would recurse in Python, and fail on a deeply nested expression)."""
     module = ast.Module(body=[node], type_ignores=[])
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            table = symtable.symtable(ast.unparse(module), "<statement>", "exec")
+            table = symtable.symtable(text, "<statement>", "exec")
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return (), ()
     binds = sorted(s.get_name() for s in table.get_symbols()

@@ -139,3 +139,17 @@ def test_a_file_with_tens_of_thousands_of_statements_is_refused_before_planning(
     text = "".join(f"x{i} = x{i + 1}\n" for i in range(MAX_STATEMENTS + 1))
     with pytest.raises(TooManyStatements, match=f"t.py has {MAX_STATEMENTS + 1} top-level statements; the limit"):
         plan(from_script(text, "t.py"))
+
+
+def test_a_deeply_nested_expression_does_not_hide_what_a_definition_needs():
+    """Python parses a 900-term sum, but rebuilding its text recursively would not: the
+    definition must still be found, with what it uses."""
+    total = " + ".join(["SCALE"] * 900)
+    program = plan(from_script(f"SCALE = 2\n\ndef train(x):\n    return {total}\n", "m.py"), ["train"])
+    assert run_texts(program) == ["SCALE = 2", "def train(x):"]
+
+
+def test_statements_sharing_a_line_are_read_apart():
+    program = plan(from_script("import torch; W = torch.ones(2); junk = open('/x')\n"
+                               "def train(x):\n    return W @ x\n", "m.py"), ["train"])
+    assert run_texts(program) == ["import torch", "W = torch.ones(2)", "def train(x):"]
