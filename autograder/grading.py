@@ -70,7 +70,8 @@ class SessionRecord:
             for test in event["tests"]:
                 self.manifest.append(results.TestInfo(
                     id=test["id"], name=test["name"], number=test["number"],
-                    max_score=test["max_score"], visibility=test["visibility"], tags=tuple(test["tags"])))
+                    max_score=test["max_score"], visibility=test["visibility"], tags=tuple(test["tags"]),
+                    counts=test.get("counts", True) is not False))
         elif kind == "verdict":
             self.verdicts.append(results.Verdict(id=event["id"], outcome=event["outcome"],
                                                  output=event.get("output", ""),

@@ -153,6 +153,28 @@ def test_not_counted_skip_is_zero_of_zero():
     assert entry["output"] == NOT_COUNTED + "no GPU here"
 
 
+def test_a_test_known_not_to_count_stays_out_when_grading_stops_before_it(tmp_path):
+    """The session marks a CUDA test on a machine without a GPU as not counting when it collects
+    it; if grading then stops early, that test must not turn into a failure worth points."""
+    from autograder.grading import Job, _conclude
+
+    work = tmp_path / "work"
+    work.mkdir()
+    tests = [{"id": t.id, "name": t.name, "number": t.number, "max_score": t.max_score,
+              "visibility": t.visibility, "tags": list(t.tags), "counts": t.id != "t.py::test_cuda"}
+             for t in MANIFEST]
+    events = [{"event": "manifest", "tests": tests},
+              {"event": "verdict", "id": "t.py::test_add", "outcome": "passed", "counts": True}]
+    (work / "verdicts.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    outcome = _conclude(Job(Path("s.py"), None, work, tmp_path), "the grader process was killed")
+    entries = {t["name"]: t for t in outcome["tests"]}
+    cuda = entries["Runs on CUDA"]
+    assert (cuda["score"], cuda["max_score"], cuda["status"]) == (0, 0, "passed")
+    assert cuda["output"].startswith(NOT_COUNTED)
+    assert entries["Hidden edge cases"]["max_score"] == 3 and entries["Hidden edge cases"]["status"] == "failed"
+    assert outcome["score"] == 2.0 and "Grading stopped early" in outcome["output"]
+
+
 @pytest.mark.parametrize("outcome, score, max_score, status", [
     ("passed", 1.0, 1.0, "passed"), ("failed", 0, 1.0, "failed"), ("error", 0, 1.0, "failed"),
 ])
