@@ -77,14 +77,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade_command(args: argparse.Namespace) -> int:
-    from autograder.grading import Options, grade
+    from autograder.grading import Options, ResultsNotWritten, grade
     from autograder.report import print_table
 
     options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,
                       select=args.select, verbose=args.verbose, public_only=args.public_only)
-    outcome = grade(args.assignment, args.submission, args.out, options)
+    try:
+        outcome, error = grade(args.assignment, args.submission, args.out, options), None
+    except ResultsNotWritten as failure:
+        outcome, error = failure.outcomes[0], failure
     if not args.quiet:
         print_table(outcome, show_output=args.details)
+    if error is not None:
+        print(f"autograder: results were NOT written ({error})", file=sys.stderr)
+        return 1
+    if not args.quiet:
         print(f"results written to {args.out}")
     return 0
 

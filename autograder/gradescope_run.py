@@ -57,12 +57,17 @@ def run(args: argparse.Namespace) -> int:
     sys.stdout.flush()
 
     try:
-        from autograder.grading import Options, grade
+        from autograder.grading import Options, ResultsNotWritten, grade
         from autograder.report import print_table
     except Exception as error:  # noqa: BLE001 - a broken environment still gets a results.json
         return _fail(out, f"The autograder could not start ({type(error).__name__}: {error}). "
                           "Your submission was not graded; please tell your instructor.")
-    outcome = grade(assignment, root / "submission", out, Options(call_timeout=args.call_timeout))
+    try:
+        outcome = grade(assignment, root / "submission", out, Options(call_timeout=args.call_timeout))
+    except ResultsNotWritten as error:
+        print_table(error.outcomes[0], show_output=True)
+        print(f"autograder: results were NOT written ({error})", file=sys.stderr)
+        return 1
     print_table(outcome, show_output=True)
     print(f"results written to {out}")
     return 0

@@ -84,7 +84,9 @@ class SessionRecord:
 
 def grade(assignment_name: str, submission: Path, out: Path | None = None,
           options: Options | None = None) -> dict:
-    """Grade `submission`, write results.json to `out` (if given) and return it."""
+    """Grade `submission`, write results.json to `out` (if given) and return it.
+
+    Raises ResultsNotWritten, with the results in its `outcomes`, if `out` could not be written."""
     return grade_batch(assignment_name, [(Path(submission), out)], options, jobs=1)[0]
 
 
@@ -108,7 +110,9 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
     With one item this is a plain grade: one session, one child started from scratch. With
     more, each session grades its share one after the other, importing torch once, with the
     children forked from a zygote. Each results.json is written as soon as its submission is
-    done (and `on_done(index, results)` called), after every process it started was killed."""
+    done (and `on_done(index, results)` called), after every process it started was killed and
+    its files removed. Raises ResultsNotWritten at the end if some results.json could not be
+    written (a full disk that even the space claimed beforehand could not absorb)."""
     options = options or Options()
     reaper.become_subreaper()
     ids = sandbox.identity()
@@ -119,18 +123,26 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
              for s, o in items]
     outcomes: list[dict | None] = [None] * len(batch)
 
+    unwritten: list[str] = []
+
     def finish(index: int, status: str) -> None:
         job = batch[index]
         outcomes[index] = _conclude(job, status)
-        if job.out is not None:
-            write(job.out, outcomes[index])
+        # The submission's files go first: they may be what filled the disk.
         shutil.rmtree(job.work, ignore_errors=True)
         shutil.rmtree(job.scratch, ignore_errors=True)
+        if job.out is not None:
+            try:
+                write(job.out, outcomes[index])
+            except OSError as error:
+                unwritten.append(f"{job.out}: {error.strerror or error}")
+                print(f"autograder: could not write {job.out}: {error.strerror or error}", file=sys.stderr)
         if on_done is not None:
             on_done(index, outcomes[index])
 
     try:
         for job in batch:
+            _reserve(job.out)
             _prepare(job, assignment, ids, options)
         if len(batch) == 1:
             status = run_session(batch[0].work, batch[0].settings, options.session_timeout, options.verbose)
@@ -148,7 +160,28 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
     for index in range(len(batch)):
         if outcomes[index] is None:
             finish(index, stopped)
+    if unwritten:
+        raise ResultsNotWritten(unwritten, outcomes)
     return outcomes
+
+
+class ResultsNotWritten(OSError):
+    """Some results.json files could not be written (a full or read-only disk); `outcomes`
+    holds every submission's results all the same."""
+
+    def __init__(self, failures: list[str], outcomes: list[dict]) -> None:
+        super().__init__("could not write " + "; ".join(failures))
+        self.outcomes = outcomes
+
+
+def _reserve(out: Path | None) -> None:
+    """Claim the space of results.json before any student code runs (see results.reserve)."""
+    if out is not None:
+        try:
+            results.reserve(out)
+        except OSError as error:
+            print(f"autograder: could not reserve {out} ({error.strerror or error}); "
+                  "it will be written at the end", file=sys.stderr)
 
 
 def _prepare(job: Job, assignment: Assignment, ids, options: Options) -> None:
@@ -247,6 +280,7 @@ def run_session(work: Path, settings: dict, timeout: float, verbose: bool = Fals
 
 
 def write(out: Path, outcome: dict) -> None:
+    """Write results.json; OSError if the disk refuses even the reserved space."""
     try:
         results.write_results(out, outcome)
     except results.ResultsError as error:

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 
 from autograder import results
 from autograder.assignments import Assignment
-from autograder.grading import Options, grade_batch
+from autograder.grading import Options, ResultsNotWritten, grade_batch
 
 METADATA = "submission_metadata.yml"
 SUBMISSION_TIMEOUT = 600.0  # Gradescope's default limit for one submission
@@ -412,8 +412,11 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
     with bar:
         task = bar.add_task("", total=len(present))
         options = Options(call_timeout=call_timeout, session_timeout=timeout)
-        grade_batch(assignment, [(s.folder, t) for s, t in zip(present, targets)], options, jobs=jobs,
-                    on_done=done)
+        try:
+            grade_batch(assignment, [(s.folder, t) for s, t in zip(present, targets)], options, jobs=jobs,
+                        on_done=done)
+        except ResultsNotWritten as error:  # every row is there all the same (from `done`)
+            print(f"autograder regrade: {error}", file=sys.stderr)
     return [rows[s.folder_name] for s in found]
 
 

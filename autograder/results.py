@@ -9,6 +9,11 @@ are ignored, so nothing that reaches the verdict file can add tests or points.
 Every name and output goes through `clean_text`, and `write_results` checks the result against
 schema/results.schema.json before replacing the file atomically. jsonschema is imported only
 when a result is validated, so importing this module stays cheap.
+
+A full disk must not cost the results: `reserve` claims the file's space before grading starts
+(a valid "grading did not finish" placeholder, padded), and when the atomic replacement fails
+for lack of space, `write_results` writes over that placeholder in place, with outputs cut
+short if the results would not fit.
 """
 
 from __future__ import annotations
@@ -327,18 +332,73 @@ def _bad_values(value: Any, where: tuple[str, ...]) -> Iterable[tuple[tuple[str,
             yield from _bad_values(item, (*where, str(index)))
 
 
+RESERVED_BYTES = 64 * 1024  # a typical results.json is ~25 KB; longer ones are cut to fit
+NOT_FINISHED = ("Grading did not finish (the autograder was stopped before it could write the "
+                "results). Your submission was not graded; please tell your instructor.")
+
+
+def reserve(path: str | os.PathLike[str]) -> None:
+    """Claim RESERVED_BYTES of disk for results.json before grading: a valid placeholder that
+    says grading did not finish, padded with spaces (still valid JSON). Raises OSError."""
+    placeholder = _encode(error_results(NOT_FINISHED))
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _replace_file(target, placeholder + b" " * max(RESERVED_BYTES - len(placeholder), 0))
+
+
 def write_results(path: str | os.PathLike[str], results: dict) -> None:
     """Validate `results`, then write it to `path` atomically (a reader never sees half a file).
 
-    Raises ResultsError, leaving any existing file untouched, if `results` is not valid."""
+    Raises ResultsError, leaving any existing file untouched, if `results` is not valid. When
+    the disk is full, the space `reserve` claimed is written over in place; OSError if even
+    that is impossible."""
     validate(results)
-    try:
-        data = json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
-    except (TypeError, ValueError) as error:
-        raise ResultsError(f"results cannot be written as JSON: {error}") from error
+    data = _encode(results)
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _replace_file(target, data)
+    try:
+        _replace_file(target, data)
+    except OSError as error:
+        if not _write_over_reservation(target, results, data):
+            raise error
+
+
+def _encode(results: dict) -> bytes:
+    try:
+        return json.dumps(results, indent=2, ensure_ascii=False, allow_nan=False).encode("utf-8") + b"\n"
+    except (TypeError, ValueError) as error:
+        raise ResultsError(f"results cannot be written as JSON: {error}") from error
+
+
+def _write_over_reservation(target: Path, results: dict, data: bytes) -> bool:
+    """Write `results` into the existing regular file `target` without allocating new space."""
+    try:
+        if target.is_symlink() or not target.is_file():
+            return False
+        room = target.stat().st_size
+        data = data if len(data) <= room else _shortened(results, room)
+        if data is None:
+            return False
+        with open(target, "r+b") as handle:
+            handle.write(data)
+            handle.truncate(len(data))
+            handle.flush()
+            os.fsync(handle.fileno())
+    except OSError:
+        return False
+    return True
+
+
+def _shortened(results: dict, room: int) -> bytes | None:
+    """`results` with every output cut shorter and shorter until it fits in `room` bytes."""
+    for limit in (2000, 500, 100, 0):
+        cut = {**results, "output": clean_text(results.get("output", ""), limit * 4),
+               "tests": [{**test, "output": clean_text(test.get("output", ""), limit)}
+                         for test in results.get("tests", [])]}
+        data = _encode(cut)
+        if len(data) <= room:
+            return data
+    return None
 
 
 def _replace_file(target: Path, data: bytes) -> None:

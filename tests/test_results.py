@@ -1,5 +1,6 @@
 """results.json: closed-world scoring, the schema, text cleaning, atomic writing, the table."""
 
+import errno
 import io
 import json
 import os
@@ -451,6 +452,77 @@ def test_write_results_replaces_an_existing_file(tmp_path):
     write_results(str(target), build())
     write_results(target, build(*all_passed()))
     assert json.loads(target.read_text(encoding="utf-8"))["score"] == 7.5
+
+
+def _no_space(*args):
+    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def long_outcome() -> dict:
+    """Results far larger than the reserved space: every test with a 10,000-character output."""
+    return build(*[Verdict(test.id, "failed", "x" * 20_000) for test in MANIFEST], output="y" * 50_000)
+
+
+def test_the_reserved_space_takes_the_results_when_the_disk_is_full(tmp_path, monkeypatch):
+    target = tmp_path / "results.json"
+    results.reserve(target)
+    assert "did not finish" in json.loads(target.read_text())["output"]  # valid from the start
+    assert target.stat().st_size == results.RESERVED_BYTES
+    monkeypatch.setattr(results, "_replace_file", _no_space)
+    outcome = build(*all_passed(), output="café")
+    write_results(target, outcome)
+    assert json.loads(target.read_bytes()) == outcome
+
+    write_results(target, long_outcome())  # too long for the reservation: outputs are cut, scores kept
+    written = json.loads(target.read_bytes())
+    validate(written)
+    assert [t["score"] for t in written["tests"]] == [t["score"] for t in long_outcome()["tests"]]
+    assert all(len(t["output"]) <= 2000 for t in written["tests"])
+
+
+def test_a_full_disk_without_a_reservation_is_an_error_not_a_silent_success(tmp_path, monkeypatch):
+    monkeypatch.setattr(results, "_replace_file", _no_space)
+    with pytest.raises(OSError) as raised:
+        write_results(tmp_path / "results.json", build())
+    assert raised.value.errno == errno.ENOSPC
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 1 MB file system (tmpfs), mounted for the test and unmounted after it (needs root)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a small file system and fill it")
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], check=True)
+    yield disk
+    subprocess.run(["umount", str(disk)], check=False)
+
+
+def fill(disk: Path) -> None:
+    with open(disk / "filler", "wb") as handle:
+        with pytest.raises(OSError):
+            while True:
+                handle.write(b"\0" * 65536)
+                handle.flush()
+
+
+def test_results_are_written_on_a_really_full_disk(full_disk):
+    target = full_disk / "results" / "results.json"
+    results.reserve(target)
+    fill(full_disk)
+    write_results(target, long_outcome())
+    validate(json.loads(target.read_bytes()))
+    assert [p.name for p in target.parent.iterdir()] == ["results.json"]
+
+
+def test_the_cli_says_so_and_fails_when_results_cannot_be_written(full_disk):
+    fill(full_disk)
+    done = subprocess.run([sys.executable, "-m", "autograder", "grade", "tensors", "solutions/tensors.py",
+                           "--out", str(full_disk / "results.json")], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "results were NOT written" in done.stderr and "No space left" in done.stderr
+    assert "results written" not in done.stdout
 
 
 @pytest.mark.parametrize("mutate", [BROKEN["bad status"], BROKEN["extra top-level key"], NOT_JSON["NaN score"],
