@@ -18,7 +18,8 @@ Names are found with `symtable`, so a function's own argument `x` does not make 
 (they change how what follows compiles); `get_ipython()` calls never run.
 
 Nothing here runs the student's code; `autograder.student` runs the plan in the student's
-process, one statement per request, and records each statement's outcome.
+process (each statement on its own, so one that raises does not stop the others) and records
+each statement's outcome.
 """
 
 from __future__ import annotations
@@ -130,8 +131,7 @@ def plan(source: Source, api: Collection[str] = ()) -> Program:
         api = {n.name for n in body if isinstance(n, _DEFINITIONS)}
     # Names that hold objects the student built (not modules, functions or classes): a
     # statement that changes one of them in place is needed with it.
-    objects = {name for node, s in zip(body, statements)
-               if not isinstance(node, (ast.Import, ast.ImportFrom) + _DEFINITIONS) for name in s.binds}
+    objects = {name for s in statements if s.kind == "code" for name in s.binds}
     run = _needed(statements, set(api), objects)
     run |= {i for i, node in enumerate(body) if isinstance(node, ast.ImportFrom) and node.module == "__future__"}
     return Program(source, [replace(s, run=s.index in run) for s in statements])
