@@ -86,21 +86,16 @@ def test_the_corpus_covers_every_assignment_and_both_outcomes():
     assert sum(p.suffix == ".ipynb" for p in files) >= 10 and sum(p.suffix == ".py" for p in files) >= 4
 
 
+@pytest.fixture(scope="module")
+def in_gradescope(gradescope_env, tmp_path_factory) -> dict[str, dict]:
+    out = tmp_path_factory.mktemp("corpus-gradescope")
+    return grade_corpus(lambda assignment, items: gradescope_env.grade_batch(
+        assignment, items, call_timeout=CALL_TIMEOUT), out)
+
+
 @pytest.mark.network
 @pytest.mark.parametrize("case", CASES)
-def test_case_gets_the_same_in_gradescopes_environment(gradescope_env, here, case, tmp_path_factory):
-    outcomes = _gradescope_outcomes(gradescope_env, tmp_path_factory)
-    check(case, outcomes[case])
+def test_case_gets_the_same_in_gradescopes_environment(in_gradescope, here, case):
+    check(case, in_gradescope[case])
     strip = lambda outcome: {k: v for k, v in outcome.items() if k != "execution_time"}  # noqa: E731
-    assert strip(outcomes[case]) == strip(here[case]), f"{case}: Gradescope's environment grades it differently"
-
-
-_GRADESCOPE: dict[str, dict] = {}
-
-
-def _gradescope_outcomes(gradescope_env, tmp_path_factory) -> dict[str, dict]:
-    if not _GRADESCOPE:
-        out = tmp_path_factory.mktemp("corpus-gradescope")
-        _GRADESCOPE.update(grade_corpus(lambda assignment, items: gradescope_env.grade_batch(
-            assignment, items, call_timeout=CALL_TIMEOUT), out))
-    return _GRADESCOPE
+    assert strip(in_gradescope[case]) == strip(here[case]), f"{case}: Gradescope's environment grades it differently"

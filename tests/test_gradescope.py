@@ -22,6 +22,7 @@ import pytest
 
 from autograder import environment, packaging, results
 from autograder.assignments import NAMES, Assignment
+from gradescope_env import unpack
 from kit import ROOT, solution_source
 
 ASSIGNMENT = "tensors"
@@ -33,24 +34,6 @@ RUNTIME_ONLY_FOR_INSTRUCTORS = {packaging._normal(n) for n in environment.instru
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory):
     return packaging.build_autograder_zip(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
-
-
-def unpack(zip_path: Path, base: Path) -> Path:
-    """A folder laid out like Gradescope's /autograder, with the zip in source/."""
-    root = base / "autograder"
-    for name in ("source", "submission", "results"):
-        (root / name).mkdir(parents=True)
-    with zipfile.ZipFile(zip_path) as archive:
-        for info in archive.infolist():
-            target = root / "source" / info.filename
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(archive.read(info))
-            os.chmod(target, (info.external_attr >> 16) & 0o777)
-    (root / "submission_metadata.json").write_text(json.dumps({
-        "id": 123456, "created_at": "2026-01-01T12:00:00Z", "submission_method": "upload",
-        "assignment": {"title": "Tensors", "total_points": "40.0"},
-        "users": [{"email": "ada@example.edu", "id": 7, "name": "Ada Lovelace"}]}))
-    return root
 
 
 def run_autograder(root: Path, script: Path | None = None) -> tuple[dict, str]:
