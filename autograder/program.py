@@ -68,6 +68,10 @@ class Outcome:
     error: str = ""              # "NameError: name 'nn' is not defined", "did not finish within 10 s"
     missing: str | None = None   # for a NameError: the name that was missing
 
+    def describe(self) -> str:
+        """What the statement did: "raised NameError: ..." or "did not finish within 10 s"."""
+        return f"raised {self.error}" if self.status == "failed" else self.error
+
 
 @dataclass
 class Program:
@@ -89,11 +93,11 @@ class Program:
             outcome = outcomes.get(statement.index)
             where = f"{self.where(statement)} (`{statement.text}`)"
             if outcome is not None and outcome.status == "failed":
-                reason = f"`{name}` was not set: {where} raised {outcome.error}"
+                reason = f"`{name}` was not set: {where} {outcome.describe()}"
                 cause = self.explain(outcome.missing, outcomes, depth - 1) if outcome.missing and depth > 1 else None
                 return f"{reason}. {cause}" if cause else reason
             if outcome is not None and outcome.status in ("stopped", "ended"):
-                return f"`{name}` was not set: {where} {outcome.error}, so it was skipped"
+                return f"`{name}` was not set: {where} {outcome.describe()}, so it was skipped"
             if statement.ipython:
                 return (f"`{name}` is set by {where}, which calls get_ipython(): that only works inside "
                         "Jupyter, so it is not run during grading")

@@ -220,7 +220,7 @@ class Student:
         if reply["ok"]:
             return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb)
         self.worker.kill_strays()
-        error = self._error(reply)
+        error = self._error(reply.get("error"))
         return Call(name, None, error, self.output_log[-1], self.memory_mb, self._cause(error, name))
 
     def probe(self, probe: str, *args, what: str, timeout: float | None = None, **kwargs):
@@ -230,7 +230,7 @@ class Student:
         reply = self._request(probe, args, kwargs, what, timeout)
         if not reply["ok"]:
             self.worker.kill_strays()
-            error = self._error(reply)
+            error = self._error(reply.get("error"))
             raise failure_for(what, error, self.memory_mb, self._cause(error, what))
         return reply["value"]
 
@@ -267,8 +267,7 @@ class Student:
         for statement in program.runnable():
             outcome = self.outcomes.get(statement.index)
             if outcome is not None and outcome.status != "ok":
-                verb = "raised" if outcome.status == "failed" else ""
-                lines.append(f"{program.where(statement)}: `{statement.text}` {verb} {outcome.error}".replace("  ", " "))
+                lines.append(f"{program.where(statement)}: `{statement.text}` {outcome.describe()}")
         report = []
         if lines:
             shown = lines[:MAX_LISTED] + ([f"... and {len(lines) - MAX_LISTED} more"] if len(lines) > MAX_LISTED else [])
@@ -294,8 +293,9 @@ class Student:
         return "\n".join(report)
 
     # -- machinery
-    def _error(self, reply: dict) -> StudentError:
-        return StudentError.from_reply(reply.get("error"), self.program.source.position)
+    def _error(self, node: object) -> StudentError:
+        """The student's exception from the child's description of it (`reply["error"]`)."""
+        return StudentError.from_reply(node, self.program.source.position)
 
     def _cause(self, error: StudentError, name: str) -> str | None:
         """Why a name the call needed was never set, when the load explains it."""
@@ -374,7 +374,7 @@ class Student:
         reply = self._send({"op": "load", "path": self.path, "name": self.module_name,
                             "allowed": list(self.allowed), "available": self.available}, what, self.import_timeout)
         if not reply["ok"]:
-            raise GradingFailure(f"{what} failed: {self._error(reply)}.")
+            raise GradingFailure(f"{what} failed: {self._error(reply.get('error'))}.")
         statements = [s for s in self.program.runnable() if s.index not in self.left_out]
         if self._one_by_one:
             return all(self._run([statement]) for statement in statements)
@@ -413,11 +413,11 @@ class Student:
         if len(errors) != len(statements):
             raise GradingFailure("loading your file: the grader could not read what your code sent back.")
         for statement, error in zip(statements, errors):
-            self._record(statement, Outcome("ok") if error is None else self._failed(statement, {"error": error}))
+            self._record(statement, Outcome("ok") if error is None else self._failed(statement, error))
         return True
 
-    def _failed(self, statement: Statement, reply: dict) -> Outcome:
-        error = self._error(reply)
+    def _failed(self, statement: Statement, node: object) -> Outcome:
+        error = self._error(node)
         same_line = error.line is None or error.line == statement.line
         return Outcome("failed", error.headline() if same_line else str(error), error.missing)
 

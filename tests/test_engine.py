@@ -113,7 +113,7 @@ def test_a_statement_that_hangs_or_ends_the_process_is_left_out_and_the_rest_loa
                 call_timeout=1)
     started = time.monotonic()
     assert s.double(2) == 4
-    assert time.monotonic() - started < 15
+    assert time.monotonic() - started < 45   # the 60 s sleep was cut (a loose bound: CI machines are busy)
     assert s.worker.starts == 4   # the request with every statement, then one each: a new process after each culprit
     with pytest.raises(GradingFailure, match=r"`SLOW` was not set: line 2 \(`SLOW = time.sleep\(60\)`\) did not "
                                              r"finish within 1 s, so it was skipped"):
