@@ -194,3 +194,66 @@ def test_decoding_stops_at_the_deadline():
 def test_a_reply_too_large_to_send_is_refused_by_the_sender():
     with pytest.raises(wire.WireError, match="too large to send"):
         wire.dumps(["x" * (wire.MAX_STRING - 1)] * 20)
+
+
+# ---------------------------------------------------------------- through a real child process
+
+@pytest.fixture
+def student(tmp_path):
+    from test_engine import make_student
+
+    made = []
+
+    def build(source):
+        made.append(make_student(tmp_path, source))
+        made[-1].begin_test("test")
+        return made[-1]
+
+    yield build
+    for s in made:
+        s.worker.stop()
+
+
+LATE_FRAME = '''
+import fcntl, os, struct, threading, time
+
+def _late_frame():
+    time.sleep(0.3)
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd > 2 and os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:") \\
+                    and fcntl.fcntl(fd, fcntl.F_GETFL) & os.O_ACCMODE == os.O_WRONLY:
+                text = b'{"regions":[],"value":{"$":"dict","ordered":false,"k":["ok","value"],"v":[true,99]}}'
+                os.write(fd, struct.pack("<QQQ", 1, len(text), 0) + text)
+        except OSError:
+            pass
+
+def echo(n):
+    if n == 1:
+        threading.Thread(target=_late_frame).start()
+    return n
+
+def huge():
+    return ["x" * 999_999] * 20
+'''
+
+
+def test_a_frame_written_after_the_reply_shifts_nothing(student):
+    from autograder.student import GradingFailure
+
+    s = student(LATE_FRAME)
+    assert s.echo(1) == 1
+    time.sleep(1.0)
+    with pytest.raises(GradingFailure, match="more than one reply"):
+        s.echo(2)
+    assert s.echo(3) == 3 and s.worker.starts == 2
+
+
+def test_a_result_too_large_to_send_fails_only_its_call_with_a_message(student):
+    from autograder.student import GradingFailure
+
+    s = student(LATE_FRAME)
+    with pytest.raises(GradingFailure, match="could not be sent to the grader: the message is too large"):
+        s.huge()
+    assert s.echo(5) == 5 and s.worker.starts == 1
