@@ -63,8 +63,9 @@ _DTYPES = {str(d).removeprefix("torch."): d for d in (
 _NP_DTYPES = {np.dtype(name).str for name in (
     "bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "float32", "float64", "complex64", "complex128")}
-# Python 3.10 turns long digit strings into ints in quadratic time; 3.11+ refuses over 4300 digits.
-_INT = int if sys.version_info >= (3, 11) else (lambda digits: _short_int(digits))
+# Long digit strings become ints in quadratic time, unless this Python limits their length
+# (3.11+, and 3.10.7+ with the CVE-2020-10735 fix); without the limit, refuse them ourselves.
+_INT = int if hasattr(sys, "get_int_max_str_digits") else (lambda digits: _short_int(digits))
 
 
 class WireError(Exception):
