@@ -259,13 +259,13 @@ class _Encoder:
         dtype = str(t.dtype).removeprefix("torch.")
         if dtype not in _DTYPES:
             return _opaque(t, f"a tensor of dtype {t.dtype}")
+        if t.device.type not in ("cpu", "cuda", "meta"):
+            return _opaque(t, f"a tensor on device {t.device}")
         node = {"$": "tensor", "device": str(t.device), "dtype": dtype, "shape": list(t.shape),
                 "stride": list(t.stride()), "requires_grad": bool(t.requires_grad), "region": None, "offset": 0}
-        if t.device.type == "meta":
-            return node
-        too_large = self.sized(t, t.numel() * t.element_size(), t.shape, t.dtype)
-        if too_large is not None:
-            return too_large
+        too_large = self.sized(t, 0 if t.device.type == "meta" else t.numel() * t.element_size(), t.shape, t.dtype)
+        if too_large is not None or t.device.type == "meta":
+            return too_large or node
         data = t.detach()
         if data.device.type != "cpu":
             data = data.cpu()
@@ -491,8 +491,7 @@ class _Decoder:
         if len(stride) != len(shape) or type(offset) is not int or not 0 <= offset < MAX_INT:
             raise WireError("tensor node with a bad layout")
         numel = math.prod(shape)
-        if device.type != "meta":
-            self.count_bytes(numel * dtype.itemsize)
+        self.count_bytes(0 if device.type == "meta" else numel * dtype.itemsize)
         buffer = self.buffer(node)
         if numel and device.type != "meta":
             last = offset + sum(s * (n - 1) for s, n in zip(stride, shape))

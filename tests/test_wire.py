@@ -257,3 +257,13 @@ def test_a_result_too_large_to_send_fails_only_its_call_with_a_message(student):
     with pytest.raises(GradingFailure, match="could not be sent to the grader: the message is too large"):
         s.huge()
     assert s.echo(5) == 5 and s.worker.starts == 1
+
+
+def test_meta_tensors_count_towards_the_number_of_tensors():
+    back = round_trip([torch.empty(3, device="meta")] * 2 + [torch.empty(1, device="meta") for _ in range(wire.MAX_ARRAYS)])
+    assert back[0] is back[1] and back[0].device.type == "meta"
+    assert isinstance(back[-1], wire.Opaque) and type(back[-2]) is torch.Tensor
+    node = {"$": "tensor", "device": "meta", "dtype": "float32", "shape": [1], "stride": [1],
+            "requires_grad": False, "region": None, "offset": 0}
+    with pytest.raises(wire.WireError):
+        wire.loads(*message({"$": "list", "v": [node] * (wire.MAX_ARRAYS + 1)}))
