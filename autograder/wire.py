@@ -299,7 +299,7 @@ class _Encoder:
             self.pieces.append(_Piece(node, a, ptr + low, ptr + high, ptr, 1))
         return node
 
-    def regions(self) -> tuple[list, bytes]:
+    def regions(self, compacted: bool = False) -> tuple[list, bytes]:
         """Merge overlapping pieces into regions; point every node at its region; the raw bytes."""
         merged: list[list] = []        # [lo, hi, pieces]
         for piece in sorted(self.pieces, key=lambda p: p.lo):
@@ -308,11 +308,14 @@ class _Encoder:
                 merged[-1][2].append(piece)
             else:
                 merged.append([piece.lo, piece.hi, [piece]])
-        if sum(hi - lo for lo, hi, _ in merged) > MAX_MESSAGE_BYTES:
+        total = sum(hi - lo for lo, hi, _ in merged)
+        if total > MAX_MESSAGE_BYTES and compacted:
+            raise WireError(f"the message is too large to send ({total / 2**20:.1f} MB of tensor data)")
+        if total > MAX_MESSAGE_BYTES:
             # Views far sparser than their data (x[::1000]): send each one's own elements instead.
             for piece in self.pieces:
                 _compact(piece)
-            return self.regions()
+            return self.regions(compacted=True)
         table, chunks = [], []
         for index, (lo, hi, pieces) in enumerate(merged):
             base = lo - lo % ALIGN
