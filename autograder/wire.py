@@ -28,9 +28,9 @@ from __future__ import annotations
 
 import collections
 import ctypes
+import gc
 import json
 import math
-import gc
 import re
 import struct
 import sys

@@ -97,7 +97,7 @@ def test_anything_else_crosses_as_opaque(value):
 
 def test_a_huge_expanded_tensor_crosses_as_opaque_that_says_why():
     huge = torch.zeros(1).expand(2**31)
-    back = round_trip([huge, huge.clone() if False else torch.ones(2)])
+    back = round_trip([huge, torch.ones(2)])
     assert isinstance(back[0], wire.Opaque) and "too large to send" in back[0].type_name
     assert "(2147483648,)" in back[0].type_name and torch.equal(back[1], torch.ones(2))
     small = round_trip(torch.zeros(1).expand(1000))
