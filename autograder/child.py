@@ -34,11 +34,12 @@ from collections.abc import Iterable
 
 
 class Channel:
-    """Length-prefixed messages over two pipe file descriptors."""
+    """`autograder.wire` frames over two pipe file descriptors; a reply echoes its request's id."""
 
     def __init__(self, request_fd: int, reply_fd: int) -> None:
         self.requests = os.fdopen(request_fd, "rb", buffering=0)
         self.replies = os.fdopen(reply_fd, "wb", buffering=0)
+        self.request_id = 0    # the ready message answers no request
 
     def receive(self):
         from autograder import wire
@@ -46,13 +47,19 @@ class Channel:
         header = self._read(wire.HEADER.size)
         if header is None:
             return None
-        (size,) = wire.HEADER.unpack(header)
-        return wire.loads(self._read(size) or b"")
+        self.request_id, text_size, raw_size = wire.parse_header(header)
+        return wire.loads(self._read(text_size) or b"", self._read(raw_size) or b"")
 
     def send(self, message: dict) -> None:
         from autograder import wire
 
-        self.replies.write(wire.frame(wire.dumps(message)))
+        try:
+            data = wire.frame(self.request_id, message)
+        except wire.WireError as error:
+            data = wire.frame(self.request_id, {"ok": False, "error": {
+                "type": "ResultTooLarge", "message": f"what your code returned could not be sent to the grader: {error}",
+                "where": None, "in_student_code": False, "not_implemented": False, "traceback": ""}})
+        self.replies.write(data)
         self.replies.flush()
 
     def _read(self, size: int) -> bytes | None:
@@ -186,7 +193,7 @@ def _flush_output() -> None:
 
 
 def warm_up(modules: Iterable[str] = ()) -> None:
-    """Pay first-use costs (torch.save/torch.load machinery, the core probes, the assignment's
+    """Pay first-use costs (the wire's encoder and decoder, the core probes, the assignment's
     `modules`) before the first request, while the grader is still collecting its tests."""
     import numpy as np
     import torch
@@ -194,7 +201,7 @@ def warm_up(modules: Iterable[str] = ()) -> None:
     from autograder import wire
     from autograder.probes import core  # noqa: F401
 
-    wire.loads(wire.dumps({"t": torch.ones(2, 2).t(), "a": np.ones(2), "s": torch.Size([1])}))
+    wire.loads(*wire.dumps({"t": torch.ones(2, 2).t(), "a": np.ones(2), "s": torch.Size([1])}))
     for module in modules:
         importlib.import_module(module)
 

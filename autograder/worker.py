@@ -1,11 +1,12 @@
 """The grader's handle on the student's process: start it, send requests, enforce timeouts.
 
 One `Worker` owns one child process (`autograder.child`) at a time. Requests and replies go
-over two private pipes as length-prefixed `autograder.wire` messages; the child's stdout and
-stderr go to a third pipe that a thread drains into a small bounded buffer, so a submission
-that prints megabytes neither blocks nor fills memory. Every wait has a wall-clock deadline
-enforced from here: on a timeout, a crash or a garbled reply the whole process group is killed
-with SIGKILL and the next request starts a fresh child. The child imports torch once at start,
+over two private pipes as `autograder.wire` frames; a reply must echo its request's random id,
+and nothing else may be on the reply pipe. The child's stdout and stderr go to a third pipe
+that a thread drains into a small bounded buffer, so a submission that prints megabytes neither
+blocks nor fills memory. Every wait, and decoding the reply, has a wall-clock deadline enforced
+from here: on a timeout, a crash or a garbled reply the whole process group is killed with
+SIGKILL and the next request starts a fresh child. The child imports torch once at start,
 and is reused across requests.
 """
 
@@ -186,7 +187,11 @@ class Worker:
 
     # -- requests
     def request(self, message: dict, timeout: float) -> dict:
-        """Send one request and return the reply; raise ChildError (and stop) on any failure."""
+        """Send one request and return the reply; raise ChildError (and stop) on any failure.
+
+        Every request carries a fresh random id that its reply must echo, and nothing else may
+        be waiting on the reply pipe before the request or after the reply: one extra frame
+        written by the submission must not shift every later reply onto the wrong request."""
         from autograder import wire
 
         if self.process is not None and self.process.poll() is not None:
@@ -196,15 +201,19 @@ class Worker:
             if not self._ready:
                 self._await_ready()
             deadline = time.monotonic() + timeout
-            self._send(wire.frame(wire.dumps(message)), deadline, timeout)
-            return self._receive(deadline, timeout)
+            request_id = int.from_bytes(os.urandom(8), "little") | 1   # 0 is the ready message's
+            self._expect_silence()
+            self._send(wire.frame(request_id, message), deadline, timeout)
+            reply = self._receive(deadline, timeout, request_id)
+            self._expect_silence()
+            return reply
         except ChildError:
             self.stop()
             raise
 
     def _await_ready(self) -> None:
         try:
-            self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT)
+            self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT, 0)
         except ChildError as error:
             self.stop()
             if self._drainer is not None:
@@ -222,20 +231,34 @@ class Worker:
                 raise self._died() from None
             view = view[written:]
 
-    def _receive(self, deadline: float, timeout: float) -> dict:
+    def _receive(self, deadline: float, timeout: float, request_id: int) -> dict:
+        """The reply to `request_id`; decoding it counts against the same deadline."""
         from autograder import wire
 
-        header = self._read(wire.HEADER.size, deadline, timeout)
-        (size,) = wire.HEADER.unpack(header)
-        if size > wire.MAX_MESSAGE_BYTES:
-            raise ChildGarbled(f"the reply was too large ({size} bytes)")
         try:
-            reply = wire.loads(self._read(size, deadline, timeout))
+            echoed, text_size, raw_size = wire.parse_header(self._read(wire.HEADER.size, deadline, timeout))
         except wire.WireError as error:
-            raise ChildGarbled(str(error)) from error
+            raise ChildGarbled(str(error)) from None
+        if echoed != request_id:
+            raise ChildGarbled("the reply was not an answer to this request")
+        text = self._read(text_size, deadline, timeout)
+        raw = self._read(raw_size, deadline, timeout)
+        try:
+            reply = wire.loads(text, raw, deadline)
+        except wire.WireTimeout:
+            raise ChildTimeout(timeout) from None
+        except wire.WireError as error:
+            raise ChildGarbled(str(error)) from None
         if type(reply) is not dict or type(reply.get("ok")) is not bool:
             raise ChildGarbled("the reply was not a result")
         return reply
+
+    def _expect_silence(self) -> None:
+        """Nothing may be waiting on the reply pipe between two requests."""
+        poller = select.poll()
+        poller.register(self._from_child, select.POLLIN)
+        if any(events & select.POLLIN for _, events in poller.poll(0)):
+            raise ChildGarbled("the process sent more than one reply")
 
     def _read(self, size: int, deadline: float, timeout: float) -> bytes:
         chunks, left = [], size

@@ -220,7 +220,7 @@ def check_manual_result(result, *, epochs, lr):
     check_losses(result["losses"], epochs, name=name)
     if result["step_count"]:
         lrs = result["step_lrs"]
-        checks.that(lrs == [repr(lr)], f"train_manual called sgd_step_ with learning rate {', '.join(lrs)} "
+        checks.that(checks.same_data(lrs, [repr(lr)]), f"train_manual called sgd_step_ with learning rate {', '.join(lrs)} "
                     "instead of its lr argument.", hint=LR_HINT.format(used=", ".join(lrs)),
                     details=f"train_manual was called with lr={lr!r}")
         checks.that(result["step_same_objects"], "train_manual passed different tensors to sgd_step_ from one "

@@ -173,11 +173,11 @@ def test_network_parameter_names(student):
     result = probe(student, "structure", "MyNetwork", (), what="MyNetwork", hint=LAYER_NAMES_HINT)
     check_structure(result, "MyNetwork")
     got = {p["name"]: tuple(p["shape"]) for p in result["parameters"]}
-    checks.that(list(got) == list(NETWORK_SHAPES),
+    checks.that(checks.same_data(list(got), list(NETWORK_SHAPES)),
                 f"MyNetwork's parameters are named {list(got)}; expected {list(NETWORK_SHAPES)}.",
                 hint=LAYER_NAMES_HINT)
     for key, shape in NETWORK_SHAPES.items():
-        checks.that(got[key] == shape, f"MyNetwork's parameter {key} has shape {got[key]}; expected {shape}.",
+        checks.that(checks.same_data(got[key], shape), f"MyNetwork's parameter {key} has shape {got[key]}; expected {shape}.",
                     hint="nn.Linear(in_features, out_features) has weight (out_features, in_features): "
                          "m1 = nn.Linear(20, 30), m2 = nn.Linear(30, 30), m3 = nn.Linear(30, 40).")
     children = dict(result["children"])
@@ -248,7 +248,7 @@ def check_mlp_registered(result, sizes):
                 f"expected {expected}.", hint=REGISTER_HINT)
     shapes = [tuple(p["shape"]) for p in result["parameters"]]
     want = [s for a, b in pairs for s in ((b, a), (b,))]
-    checks.that(shapes == want, f"MLP({sizes})'s parameter shapes are {shapes}; expected {want}, in layer order.",
+    checks.that(checks.same_data(shapes, want), f"MLP({sizes})'s parameter shapes are {shapes}; expected {want}, in layer order.",
                 hint="Layer i is nn.Linear(sizes[i], sizes[i + 1]), registered in order.")
 
 
@@ -407,7 +407,7 @@ def test_train_device_cpu(student):
     """train: device="cpu" trains on the CPU and leaves the model there"""
     state, (X, Y) = network_state(15), regression_problem(16, n=16)
     result = run_train(student, state, X, Y, epochs=3, lr=0.01, device="cpu")
-    checks.that(result["devices"] == ["cpu"], f"after train(..., device='cpu') the model is on {result['devices']}.",
+    checks.that(checks.same_data(result["devices"], ["cpu"]), f"after train(..., device='cpu') the model is on {result['devices']}.",
                 hint="Move the model with model.to(device) and the data with X = X.to(device).")
     expected, _ = oracle_train(state, X, Y, 3, 0.01)
     check_losses(result["losses"], expected, name="train", hint=TRAIN_HINT)
@@ -424,7 +424,7 @@ def test_train_device_none_keeps_model_device(student):
                        hint="device=None means: keep the model on its current device (here the CPU) and move "
                             "the data there, e.g. device = next(model.parameters()).device; do not pick the "
                             "GPU yourself (this test answers True to torch.cuda.is_available()).")
-    checks.that(result["devices"] == ["cpu"], f"train with device=None moved the model to {result['devices']}.",
+    checks.that(checks.same_data(result["devices"], ["cpu"]), f"train with device=None moved the model to {result['devices']}.",
                 hint="device=None means: keep the model where it is.")
     expected, _ = oracle_train(state, X, Y, 3, 0.01)
     check_losses(result["losses"], expected, name="train", hint=TRAIN_HINT)
@@ -466,7 +466,7 @@ def test_load_model(student):
     result = probe(student, "load_run", state, what="load_model", hint=hint)
     checks.that(result["is_network"], f"load_model returned {a(result['type'])}; expected a "
                 "MyNetwork.", hint=hint)
-    checks.that(result["devices"] == ["cpu"], f"load_model's network is on {result['devices']}; expected the CPU.",
+    checks.that(checks.same_data(result["devices"], ["cpu"]), f"load_model's network is on {result['devices']}; expected the CPU.",
                 hint="Load with map_location='cpu'.")
     check_state(result["state"], state, name="load_model", what="the loaded model's state_dict", hint=hint)
 
@@ -504,7 +504,7 @@ def test_train_on_cuda(student):
     """GPU: train(..., device="cuda") moves the model to the GPU and matches the CPU losses"""
     state, (X, Y) = network_state(31), regression_problem(32)
     result = run_train(student, state, X, Y, epochs=10, lr=0.05, device="cuda")
-    checks.that(result["devices"] == ["cuda"], f"after train(..., device='cuda') the model is on "
+    checks.that(checks.same_data(result["devices"], ["cuda"]), f"after train(..., device='cuda') the model is on "
                 f"{result['devices']}.", hint="model.to(device) moves the model; X = X.to(device) the data.")
     expected, _ = oracle_train(state, X, Y, 10, 0.05)
     check_losses(result["losses"], expected, name="train", hint=TRAIN_HINT, rel=1e-3)
