@@ -22,7 +22,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import cgroup
 from autograder.launch import python_command
+from autograder.sandbox import MEMORY_MB
 
 # `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
 # the grading session starts the child before it imports torch itself, and on two cores the
@@ -110,6 +112,7 @@ class Worker:
         self.cwd = Path(cwd)
         self.zygote = zygote
         self.sandbox = json.dumps(sandbox or {})
+        self.memory_mb = (sandbox or {}).get("memory_mb", MEMORY_MB)
         self.warm_up = json.dumps(list(warm_up))   # a zygote's children inherit the zygote's
         self.python = python
         self.env = child_env({"HOME": str(self.cwd), **(env or {})})
@@ -150,21 +153,21 @@ class Worker:
         self._drainer.start()
 
     def kill_strays(self) -> None:
-        """Kill every other process left in the child's process group (e.g. by os.fork())."""
+        """Kill every process of the submission but its main one (e.g. made by os.fork(), or a
+        daemon that called setsid()): none of them may use the CPU between two requests."""
         if self.process is None:
             return
-        for pid in _process_group(self.process.pid):
-            if pid != self.process.pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+        for pid in strays(self.process.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        """Kill the child's whole process group and forget it."""
+        """Kill the child's whole process group (and its PID namespace and cgroup) and forget it."""
         process, self.process = self.process, None
         for fd in (self._to_child, self._from_child):
             if fd is not None:
@@ -183,6 +186,7 @@ class Worker:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        cgroup.remove(process.pid)
 
     # -- requests
     def request(self, message: dict, timeout: float) -> dict:
@@ -197,7 +201,9 @@ class Worker:
                 self._await_ready()
             deadline = time.monotonic() + timeout
             self._send(wire.frame(wire.dumps(message)), deadline, timeout)
-            return self._receive(deadline, timeout)
+            reply = self._receive(deadline, timeout)
+            self.kill_strays()   # nothing the submission started runs between two requests
+            return reply
         except ChildError:
             self.stop()
             raise
@@ -211,6 +217,7 @@ class Worker:
                 self._drainer.join(timeout=2)   # the child's last words: usually a traceback
             raise ChildFailedToStart(str(error), self.output.take()) from None
         self._ready = True
+        cgroup.limit(self.process.pid, self.memory_mb * 2**20)
 
     def _send(self, data: bytes, deadline: float, timeout: float) -> None:
         view = memoryview(data)
@@ -286,15 +293,54 @@ def _drain(fd: int, buffer: OutputBuffer) -> None:
         os.close(fd)
 
 
-def _process_group(pgid: int) -> list[int]:
-    members = []
+def strays(main: int) -> list[int]:
+    """The processes of the child `main` other than itself (and, in a PID namespace, its init
+    and server): the members of its cgroup, or else its descendants and process group."""
+    table = _process_table()
+    found = cgroup.members(main)
+    if found is None:
+        found = set(_descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
+    level = len(_namespace_pids(main))
+    mains = {main}
+    for pid in found:
+        inner = _namespace_pids(pid)
+        if len(inner) == level + 1 and inner[-1] in (1, 2):
+            mains.add(pid)   # init and server, in the child's PID namespace
+    return sorted(set(found) - mains)
+
+
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid: (parent, process group), from /proc."""
+    table = {}
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as stat:
                     fields = stat.read().rsplit(b")", 1)[1].split()
-                if int(fields[2]) == pgid:
-                    members.append(int(entry))
+                table[int(entry)] = (int(fields[1]), int(fields[2]))
             except (OSError, IndexError, ValueError):
                 continue
-    return members
+    return table
+
+
+def _descendants(pid: int, table: dict[int, tuple[int, int]]) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, _) in table.items():
+            if ppid == parent and child not in found:
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def _namespace_pids(pid: int) -> list[int]:
+    """The pid of `pid` in each PID namespace it is in, outermost first (NSpid)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return [int(field) for field in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return [pid]
