@@ -71,7 +71,8 @@ def _init(server: int, writer: int) -> None:
 
 def _end_with(code: int) -> None:
     if code < 0:
-        signal.signal(-code, signal.SIG_DFL)
+        if -code not in (signal.SIGKILL, signal.SIGSTOP):   # their handling cannot be changed
+            signal.signal(-code, signal.SIG_DFL)
         os.kill(os.getpid(), -code)
         code = 128 - code
     os._exit(code)
