@@ -8,6 +8,7 @@ process in the cgroup, never the grader.
     grader, once the child is ready:   limit(pid, extra)   what it uses now + `extra` bytes
     grader, between requests:          members(pid)        every process of the submission
     grader, when the child is gone:    remove(pid)         kills what is left, deletes the cgroup
+    supervisor, at the end:            sweep()             deletes those of children that are gone
 
 The cgroup lives below the grader's own memory cgroup (from /proc/self/cgroup), named after
 the process the grader started, so the grader finds it from the pid alone.
@@ -125,6 +126,21 @@ def remove(pid: int, timeout: float = 5.0) -> None:
             return
         except OSError:
             time.sleep(0.01)   # processes not yet reaped
+
+
+def sweep() -> None:
+    """Delete the empty cgroups of children that are gone (a session killed before it could stop
+    its child); a cgroup with processes in it cannot be deleted, so no live one is touched."""
+    found = _ours()
+    if found is None:
+        return
+    for folder in found[0].glob(f"{PREFIX}*"):
+        pid = folder.name.removeprefix(PREFIX)
+        if pid.isdigit() and not os.path.exists(f"/proc/{pid}"):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
 
 
 def _read(path: Path) -> str:

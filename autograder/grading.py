@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import reaper, results, sandbox
+from autograder import cgroup, reaper, results, sandbox
 from autograder.assignments import Assignment
 from autograder.launch import python_command
 from autograder.submission import SubmissionProblem, prepare
@@ -163,6 +163,7 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
         stopped = "the grader stopped before reaching this submission"
     finally:
         reaper.kill_descendants()
+        cgroup.sweep()
     for index in range(len(batch)):
         if outcomes[index] is None:
             finish(index, stopped)

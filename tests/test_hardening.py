@@ -365,3 +365,23 @@ def test_a_child_that_cannot_start_is_retried_then_not_graded(tmp_path):
         assert outcome["extra_data"]["status"] == "grader_error" and _status(outcome) == "crashed"
         assert "could not start the process" in outcome["output"] and "tried twice" in outcome["output"]
         assert outcome["tests"] and all(t["output"].startswith("Not graded") for t in outcome["tests"])
+
+
+def test_cgroups_of_children_that_are_gone_are_swept():
+    from autograder import cgroup
+
+    found = cgroup._ours()
+    if found is None:
+        pytest.skip("no writable memory cgroup here")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    gone, alive = found[0] / f"{cgroup.PREFIX}{dead.pid}", found[0] / f"{cgroup.PREFIX}{os.getpid()}"
+    gone.mkdir()
+    alive.mkdir()
+    try:
+        cgroup.sweep()
+        assert not gone.exists() and alive.exists()
+    finally:
+        for folder in (gone, alive):
+            if folder.exists():
+                folder.rmdir()
