@@ -317,9 +317,9 @@ def test_memory_outside_the_data_limit_costs_only_its_tests_and_leaves_nothing(t
 @needs_root
 def test_disk_use_is_bounded_in_total(tmp_path, student_user):
     """Files of 20 MB each, under the 64 MB limit per file: the scratch folder holds 48 MB."""
-    attack = ("def count_negatives(x):\n    for i in range(10):\n"
+    attack = ("def _fill():\n    for i in range(10):\n"
               "        with open(f'junk{i}', 'wb') as handle:\n            handle.write(bytes(20 * 2**20))\n"
-              "    return int((x < 0).sum())\n")
+              "def count_negatives(x):\n    _fill()\n    return int((x < 0).sum())\n")
     outcome = grade_attack(tmp_path, attack)
     lost = failing(outcome)
     assert lost and all("count_negatives" in t["tags"] for t in lost)
