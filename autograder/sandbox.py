@@ -41,6 +41,8 @@ MAX_PROCESSES = 256      # RLIMIT_NPROC counts threads too; not enforced for roo
 PRIVATE_TMP_MB = 48
 NICE = 10                # the grader (nice 0) wins the CPU against the student's processes
 OOM_SCORE_ADJ = 1000     # the student's process is the OOM killer's first choice
+OWN_PIDS = "own PID namespace"
+SCRATCH_BASES = (Path("/run/autograder"), Path("/var/lib/autograder"))   # as root; the first whose parent exists
 
 CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
 MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x4000, 0x40000, 0x2, 0x4, 0x8
@@ -112,7 +114,7 @@ def scratch_folder(ids: tuple[int, int] | None) -> Path:
     As root it lives outside /tmp, because the child gets a private, empty /tmp."""
     base = None
     if os.geteuid() == 0:
-        base = Path("/run/autograder") if Path("/run").is_dir() else Path("/var/lib/autograder")
+        base = SCRATCH_BASES[0] if SCRATCH_BASES[0].parent.is_dir() else SCRATCH_BASES[1]
         base.mkdir(mode=0o711, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="student-", dir=base))
     if ids is not None:
@@ -149,7 +151,7 @@ def enter(settings: dict) -> list[str]:
         done.append(f"nice {NICE}")
     except OSError:
         pass
-    if root and config.isolate and "own PID namespace" in done:
+    if root and config.isolate and OWN_PIDS in done:
         from autograder import pidns
 
         pidns.split()   # from here on, this is PID 2 of the namespace (its PID 1 waits as root)
@@ -199,7 +201,7 @@ def _isolate(config: Settings) -> list[str]:
     libc = ctypes.CDLL(None, use_errno=True)
     done = []
     for flag, what, kind in ((CLONE_NEWNET, "no network", "network"), (CLONE_NEWIPC, "own IPC namespace", "IPC"),
-                             (CLONE_NEWPID, "own PID namespace", "PID")):
+                             (CLONE_NEWPID, OWN_PIDS, "PID")):
         done.append(what if libc.unshare(flag) == 0 else
                     f"WARNING: shares the grader's {kind} namespace ({os.strerror(ctypes.get_errno())})")
     if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0:
@@ -222,7 +224,7 @@ def _bound_scratch(libc, config: Settings) -> str:
     """A size-limited tmpfs over the working folder (the scratch folder), with what the grader
     put there (the submission): the student's disk, visible to no other process."""
     here = Path.cwd()
-    if config.uid is None or not str(here).startswith(("/run/autograder/", "/var/lib/autograder/")):
+    if config.uid is None or here.parent not in SCRATCH_BASES:
         return f"scratch folder not bounded ({here} is not a scratch folder)"
     files = {}
     for entry in here.iterdir():

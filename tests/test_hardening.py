@@ -327,11 +327,10 @@ def test_disk_use_is_bounded_in_total(tmp_path, student_user):
 
 
 ORPHANS = '''
-import subprocess, sys
-BUSY = "import time\\ntime.sleep(3)\\nwhile True:\\n    pass"
-def _spawn(count):   # each calls setsid(), and is busy once all are started
+import subprocess
+def _spawn(count):   # each calls setsid(), and is busy once all are started (a shell: little memory)
     for _ in range(count):
-        subprocess.Popen([sys.executable, "-S", "-c", BUSY], start_new_session=True)
+        subprocess.Popen(["/bin/sh", "-c", "sleep 3; while :; do :; done"], start_new_session=True)
     return True
 _STARTED = _spawn(100)
 def first_row(x):
