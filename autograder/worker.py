@@ -6,7 +6,9 @@ stderr go to a third pipe that a thread drains into a small bounded buffer, so a
 that prints megabytes neither blocks nor fills memory. Every wait has a wall-clock deadline
 enforced from here: on a timeout, a crash or a garbled reply the whole process group is killed
 with SIGKILL and the next request starts a fresh child. The child imports torch once at start,
-and is reused across requests.
+and is reused across requests. After every reply, every other process the submission started
+is killed (`strays`: its PID namespace and memory cgroup, see `autograder.sandbox`, make that
+cheap and complete); once the child is ready its memory cgroup gets its limit.
 """
 
 from __future__ import annotations
