@@ -7,6 +7,10 @@ work folder, runs the grading session (`autograder.session`) as a subprocess, re
 manifest and verdicts the session recorded, kills every process the submission left behind,
 and only then builds, validates and atomically writes results.json. Whatever fails — the
 submission, the session, this code — a valid results.json with a clear message is written.
+
+A session that could not start the student's process at all (a problem of the grader, not of
+the submission) is run once more; if it fails again, results.json says "not graded" and
+carries {"status": "grader_error"} in `extra_data`, which `autograder.regrade` reads.
 """
 
 from __future__ import annotations
@@ -17,18 +21,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import reaper, results, sandbox
+from autograder import cgroup, reaper, results, sandbox
 from autograder.assignments import Assignment
 from autograder.launch import python_command
 from autograder.submission import SubmissionProblem, prepare
 
-SESSION_TIMEOUT = 20 * 60.0
+# The wall clock of one submission's session: below Gradescope's 10-minute timeout (README),
+# leaving a retry's start and the writing of results.json. The student's own time is bounded
+# first (`student.TIME_BUDGET`, `student.LOAD_BUDGET`).
+SESSION_TIMEOUT = 8 * 60.0
+GRADER_ERROR = "grader_error"
 
 
 @dataclass
@@ -50,6 +59,7 @@ class SessionRecord:
     verdicts: list[results.Verdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     finished: bool = False
+    grader_error: str | None = None   # the student's process could not start
 
     @classmethod
     def read(cls, path: Path) -> "SessionRecord":
@@ -80,6 +90,8 @@ class SessionRecord:
             self.notes.append(event["text"])
         elif kind == "finished":
             self.finished = True
+        elif kind == "grader_error" and self.grader_error is None:
+            self.grader_error = str(event.get("reason", ""))
 
 
 def grade(assignment_name: str, submission: Path, out: Path | None = None,
@@ -101,6 +113,7 @@ class Job:
     notes: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
     started: float = field(default_factory=time.monotonic)
+    retried: bool = False
 
 
 def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], options: Options | None = None,
@@ -127,6 +140,12 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
 
     def finish(index: int, status: str) -> None:
         job = batch[index]
+        if _needs_retry(job):
+            job.retried = True
+            (job.work / "verdicts.jsonl").unlink(missing_ok=True)
+            status = run_session(job.work, job.settings, options.session_timeout, options.verbose)
+            if len(batch) == 1:   # in a batch, other sessions are descendants too
+                reaper.kill_descendants()
         outcomes[index] = _conclude(job, status)
         # The submission's files go first: they may be what filled the disk.
         shutil.rmtree(job.work, ignore_errors=True)
@@ -157,6 +176,7 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
         stopped = "the grader stopped before reaching this submission"
     finally:
         reaper.kill_descendants()
+        cgroup.sweep()
     for index in range(len(batch)):
         if outcomes[index] is None:
             finish(index, stopped)
@@ -204,15 +224,27 @@ def _prepare(job: Job, assignment: Assignment, ids, options: Options) -> None:
         job.notes.append(str(problem))
 
 
+def _needs_retry(job: Job) -> bool:
+    """Once, when the grader could not start the student's process."""
+    return not job.retried and SessionRecord.read(job.work / "verdicts.jsonl").grader_error is not None
+
+
 def _conclude(job: Job, status: str) -> dict:
     """results.json for one finished job, from what its session recorded."""
     try:
         record = SessionRecord.read(job.work / "verdicts.jsonl")
         notes = job.notes + record.notes
-        if not record.manifest:
+        if record.grader_error is not None:
+            tries = "twice" if job.retried else "once"
+            outcome = results.error_results(
+                f"{record.grader_error}\nYour submission was not graded (the grader tried {tries}).",
+                record.manifest)
+            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": record.grader_error[:500]}
+        elif not record.manifest:
             outcome = results.error_results(
                 "The autograder could not collect its tests" + (f" ({status})" if status else "")
                 + ". Your submission was not graded; please tell your instructor.")
+            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": "the grader could not collect its tests"}
         else:
             if not record.finished:
                 notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
@@ -221,29 +253,61 @@ def _conclude(job: Job, status: str) -> dict:
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")
+        outcome["extra_data"] = {"status": GRADER_ERROR, "reason": f"internal error ({type(error).__name__})"}
     outcome["execution_time"] = round(time.monotonic() - job.started, 2)
     return outcome
 
 
 def _run_in_parallel(batch: list[Job], options: Options, jobs: int, finish) -> None:
-    """`jobs` batch sessions, each grading every jobs-th submission, in parallel."""
+    """`jobs` batch sessions, each grading every jobs-th submission, in parallel. A session that
+    spends more than `options.session_timeout` on one submission is killed: that submission is
+    finished as stopped, and a new session grades the rest of its share."""
     def run_share(indices: list[int]) -> None:
-        folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
-        try:
-            (folder / "session.json").write_text(json.dumps({"batch": [batch[i].settings for i in indices]}))
-            command = python_command("autograder.session", str(folder / "session.json"))
-            with subprocess.Popen(command, cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
-                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
-                for line in process.stdout:
-                    if line.startswith("done "):
-                        finish(indices[int(line.split()[1])], "")
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
+        while indices:
+            done, stopped = _run_share_once([batch[i].settings for i in indices], options.session_timeout,
+                                            lambda position: finish(indices[position], ""))
+            if done < len(indices):
+                finish(indices[done], stopped)
+                done += 1
+            indices = indices[done:]
 
     shares = [list(range(start, len(batch), jobs)) for start in range(min(jobs, len(batch)))]
     with ThreadPoolExecutor(max_workers=len(shares)) as pool:
         for future in [pool.submit(run_share, share) for share in shares]:
             future.result()
+
+
+def _run_share_once(settings: list[dict], timeout: float, on_done: Callable[[int], None]) -> tuple[int, str]:
+    """One batch session over `settings`: how many it finished, and why it stopped early."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
+    done, fired = 0, threading.Event()
+
+    def kill(process: subprocess.Popen) -> None:
+        fired.set()
+        process.kill()
+
+    try:
+        (folder / "session.json").write_text(json.dumps({"batch": settings}))
+        command = python_command("autograder.session", str(folder / "session.json"))
+        with subprocess.Popen(command, cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+            watchdog = threading.Timer(timeout, kill, (process,))
+            watchdog.start()
+            try:
+                for line in process.stdout:
+                    if line.startswith("done "):
+                        watchdog.cancel()
+                        on_done(int(line.split()[1]))
+                        done += 1
+                        watchdog = threading.Timer(timeout, kill, (process,))
+                        watchdog.start()
+            finally:
+                watchdog.cancel()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if fired.is_set():
+        return done, f"the grading of this submission took longer than {timeout:g} s"
+    return done, f"the grader process ended with status {process.returncode}"
 
 
 def session_env() -> dict[str, str]:

@@ -30,7 +30,7 @@ import pytest
 from autograder.assignments import Assignment
 from autograder.program import Program
 from autograder.sandbox import MEMORY_MB
-from autograder.student import GradingFailure, NotImplementedYet, Student
+from autograder.student import GraderBroken, GradingFailure, NotImplementedYet, Student
 from autograder.worker import Worker
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
@@ -148,6 +148,8 @@ class Grading:
         if self.problem:
             return self.problem
         error = excinfo.value if excinfo is not None else None
+        if isinstance(error, GraderBroken):   # the supervisor retries, or reports "not graded"
+            self.emit("grader_error", reason=error.message)
         if isinstance(error, GradingFailure):
             parts = [error.message]
             if error.hint and not isinstance(error, NotImplementedYet):

@@ -38,7 +38,7 @@ from pathlib import Path, PurePosixPath
 
 from autograder import results
 from autograder.assignments import Assignment
-from autograder.grading import Options, ResultsNotWritten, grade_batch
+from autograder.grading import GRADER_ERROR, Options, ResultsNotWritten, grade_batch
 
 METADATA = "submission_metadata.yml"
 SUBMISSION_TIMEOUT = 600.0  # Gradescope's default limit for one submission
@@ -421,9 +421,10 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
 
 
 def _status(outcome: dict) -> str:
-    """"graded", or "crashed" when the grader itself could not grade the submission."""
-    output = str(outcome.get("output") or "")
-    return "crashed" if "was not graded" in output or "could not collect its tests" in output else "graded"
+    """"graded", or "crashed" when the grader itself could not grade the submission (results.json
+    says so as data: `extra_data.status`, set by `autograder.grading`)."""
+    extra = outcome.get("extra_data")
+    return "crashed" if isinstance(extra, dict) and extra.get("status") == GRADER_ERROR else "graded"
 
 
 def _cores() -> int:

@@ -6,9 +6,13 @@ Grader side (root on Gradescope):
   * `protect_kit()`: the reference solutions and the graders become readable by root only;
   * `scratch_folder()`: a fresh folder owned by that user, the child's HOME and working dir.
 Child side, before anything else is imported:
-  * `enter(settings)`: when started as root, a private network namespace (no network) and
-    private /tmp, /var/tmp and /dev/shm; hard resource limits (memory, file size, processes,
-    no core dumps); then drop to the unprivileged user. Returns what it did, for the log.
+  * `enter(settings)`: when started as root, private namespaces: network (no network), mount
+    (private, size-limited /tmp, /var/tmp, /dev/shm, /run/lock and scratch folder; a /proc that
+    shows only the student's processes), IPC (SysV objects die with it) and PID (see
+    `autograder.pidns`: the student's processes die together, and cannot see or signal any
+    other's); a memory cgroup (`autograder.cgroup`); hard resource limits (file size,
+    processes, no core dumps); first in line for the OOM killer, nice 10; then drop to the
+    unprivileged user. Returns what it did, for the log.
 """
 
 from __future__ import annotations
@@ -31,10 +35,17 @@ USER = "student"
 MEMORY_MB = 256
 MAX_FILE_BYTES = 64 * 2**20
 MAX_PROCESSES = 256      # RLIMIT_NPROC counts threads too; not enforced for root
-PRIVATE_TMP_SIZE = "64m"
+# Each private tmpfs (/tmp, /var/tmp, /dev/shm, /run/lock, the scratch folder) holds at most
+# this much. Where no memory cgroup counts them, together they are the memory RLIMIT_DATA does
+# not see: 5 x 48 MB; the scratch folder is the student's whole disk.
+PRIVATE_TMP_MB = 48
+NICE = 10                # the grader (nice 0) wins the CPU against the student's processes
+OOM_SCORE_ADJ = 1000     # the student's process is the OOM killer's first choice
+OWN_PIDS = "own PID namespace"
+SCRATCH_BASES = (Path("/run/autograder"), Path("/var/lib/autograder"))   # as root; the first whose parent exists
 
-CLONE_NEWNS, CLONE_NEWNET = 0x00020000, 0x40000000
-MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV = 0x4000, 0x40000, 0x2, 0x4
+CLONE_NEWNS, CLONE_NEWNET, CLONE_NEWIPC, CLONE_NEWPID = 0x00020000, 0x40000000, 0x08000000, 0x20000000
+MS_REC, MS_PRIVATE, MS_NOSUID, MS_NODEV, MS_NOEXEC = 0x4000, 0x40000, 0x2, 0x4, 0x8
 
 
 @dataclass(frozen=True)
@@ -74,7 +85,7 @@ def blocked_paths() -> list[str]:
 
 def describe_identity(ids: tuple[int, int] | None, user: str = USER) -> str:
     if ids is not None:
-        shared = [f for f in ("/tmp", "/var/tmp", "/dev/shm") if Path(f).is_dir()
+        shared = [f for f in ("/tmp", "/var/tmp", "/dev/shm", "/run/lock") if Path(f).is_dir()
                   and Path(f) not in private_folders()]
         return (f"student code runs as user {user!r} (uid {ids[0]}), without network"
                 + (f"; {', '.join(shared)} stays shared with it because Python or the kit lives there"
@@ -103,7 +114,7 @@ def scratch_folder(ids: tuple[int, int] | None) -> Path:
     As root it lives outside /tmp, because the child gets a private, empty /tmp."""
     base = None
     if os.geteuid() == 0:
-        base = Path("/run/autograder") if Path("/run").is_dir() else Path("/var/lib/autograder")
+        base = SCRATCH_BASES[0] if SCRATCH_BASES[0].parent.is_dir() else SCRATCH_BASES[1]
         base.mkdir(mode=0o711, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="student-", dir=base))
     if ids is not None:
@@ -120,15 +131,31 @@ def hand_over(path: Path, ids: tuple[int, int] | None) -> None:
 # ---------------------------------------------------------------- child side
 
 def enter(settings: dict) -> list[str]:
-    """Confine this process before it imports torch and the submission; say what was done."""
+    """Confine this process before it imports torch and the submission; say what was done.
+
+    As root with `isolate`, this process stays outside as a waiter and only a grandchild
+    returns (`autograder.pidns`)."""
     config = Settings(**settings)
-    done = []
-    if os.geteuid() == 0 and config.isolate:
-        done += _isolate()
+    done = [_first_for_the_oom_killer()]
+    root = os.geteuid() == 0
+    if root and config.isolate:
+        from autograder import cgroup
+
+        done.append(cgroup.join())
+        done += _isolate(config)
     _limit(resource.RLIMIT_CORE, 0)
     _limit(resource.RLIMIT_FSIZE, MAX_FILE_BYTES)
     done.append(f"files up to {MAX_FILE_BYTES // 2**20} MB")
-    if config.uid is not None and os.geteuid() == 0:
+    try:
+        os.nice(NICE)
+        done.append(f"nice {NICE}")
+    except OSError:
+        pass
+    if root and config.isolate and OWN_PIDS in done:
+        from autograder import pidns
+
+        pidns.split()   # from here on, this is PID 2 of the namespace (its PID 1 waits as root)
+    if config.uid is not None and root:
         _limit(resource.RLIMIT_NPROC, MAX_PROCESSES)
         os.setgroups([])
         os.setgid(config.gid)
@@ -160,26 +187,71 @@ def data_segment_bytes() -> int | None:
     return None
 
 
-def _isolate() -> list[str]:
+def _first_for_the_oom_killer() -> str:
+    """Written as root, the value is also the floor the unprivileged user cannot go below."""
+    try:
+        with open("/proc/self/oom_score_adj", "w", encoding="ascii") as handle:
+            handle.write(str(OOM_SCORE_ADJ))
+        return f"oom_score_adj {OOM_SCORE_ADJ}"
+    except OSError as error:
+        return f"oom_score_adj unchanged ({error.strerror})"
+
+
+def _isolate(config: Settings) -> list[str]:
     libc = ctypes.CDLL(None, use_errno=True)
     done = []
-    if libc.unshare(CLONE_NEWNET) == 0:
-        done.append("no network")
-    else:
-        done.append(f"network not isolated ({os.strerror(ctypes.get_errno())})")
+    for flag, what, kind in ((CLONE_NEWNET, "no network", "network"), (CLONE_NEWIPC, "own IPC namespace", "IPC"),
+                             (CLONE_NEWPID, OWN_PIDS, "PID")):
+        done.append(what if libc.unshare(flag) == 0 else
+                    f"WARNING: shares the grader's {kind} namespace ({os.strerror(ctypes.get_errno())})")
     if libc.unshare(CLONE_NEWNS) == 0 and libc.mount(None, b"/", None, MS_REC | MS_PRIVATE, None) == 0:
         for folder in private_folders():
-            libc.mount(b"tmpfs", str(folder).encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
-                       f"size={PRIVATE_TMP_SIZE},mode=1777".encode())
-            done.append(f"private {folder}")
+            if _mount_tmpfs(libc, folder, "mode=1777"):
+                done.append(f"private {folder} ({PRIVATE_TMP_MB} MB)")
+        done.append(_bound_scratch(libc, config))
+    else:
+        done.append(f"no private folders ({os.strerror(ctypes.get_errno())}); "
+                    f"disk use bounded only per file ({MAX_FILE_BYTES // 2**20} MB)")
     return done
+
+
+def _mount_tmpfs(libc, folder: Path, options: str) -> bool:
+    return libc.mount(b"tmpfs", str(folder).encode(), b"tmpfs", MS_NOSUID | MS_NODEV,
+                      f"size={PRIVATE_TMP_MB}m,{options}".encode()) == 0
+
+
+def _bound_scratch(libc, config: Settings) -> str:
+    """A size-limited tmpfs over the working folder (the scratch folder), with what the grader
+    put there (the submission): the student's disk, visible to no other process."""
+    here = Path.cwd()
+    if config.uid is None or here.parent not in SCRATCH_BASES:
+        return f"scratch folder not bounded ({here} is not a scratch folder)"
+    files = {}
+    for entry in here.iterdir():
+        if entry.is_file() and not entry.is_symlink() and entry.stat().st_size <= MAX_FILE_BYTES:
+            files[entry.name] = (entry.read_bytes(), entry.stat().st_mode & 0o777)
+    if not _mount_tmpfs(libc, here, f"mode=0700,uid={config.uid},gid={config.gid}"):
+        return f"scratch folder not bounded ({os.strerror(ctypes.get_errno())})"
+    os.chdir(here)   # the mount, not the folder under it
+    for name, (data, mode) in files.items():
+        descriptor = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(data)
+        os.chown(name, config.uid, config.gid)
+    return f"scratch folder bounded to {PRIVATE_TMP_MB} MB"
+
+
+def mount_proc() -> bool:
+    """A /proc of the current PID namespace (called as its PID 1, in the private mount namespace)."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    return libc.mount(b"proc", b"/proc", b"proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, None) == 0
 
 
 def private_folders() -> list[Path]:
     """The shared temporary folders to hide behind empty ones, except those that hold Python,
     the kit or the child's own folder (a clone under /tmp must stay visible)."""
     needed = [Path(p).resolve() for p in (sys.prefix, sys.base_prefix, ROOT, os.getcwd())]
-    return [folder for folder in map(Path, ("/tmp", "/var/tmp", "/dev/shm"))
+    return [folder for folder in map(Path, ("/tmp", "/var/tmp", "/dev/shm", "/run/lock"))
             if folder.is_dir() and not any(folder.resolve() in (n, *n.parents) for n in needed)]
 
 

@@ -7,7 +7,9 @@ that a thread drains into a small bounded buffer, so a submission that prints me
 blocks nor fills memory. Every wait, and decoding the reply, has a wall-clock deadline enforced
 from here: on a timeout, a crash or a garbled reply the whole process group is killed with
 SIGKILL and the next request starts a fresh child. The child imports torch once at start,
-and is reused across requests.
+and is reused across requests. After every reply, every other process the submission started
+is killed (`strays`: its PID namespace and memory cgroup, see `autograder.sandbox`, make that
+cheap and complete); once the child is ready its memory cgroup gets its limit.
 """
 
 from __future__ import annotations
@@ -23,7 +25,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from autograder import cgroup
 from autograder.launch import python_command
+from autograder.sandbox import MEMORY_MB
 
 # `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
 # the grading session starts the child before it imports torch itself, and on two cores the
@@ -111,6 +115,7 @@ class Worker:
         self.cwd = Path(cwd)
         self.zygote = zygote
         self.sandbox = json.dumps(sandbox or {})
+        self.memory_mb = (sandbox or {}).get("memory_mb", MEMORY_MB)
         self.warm_up = json.dumps(list(warm_up))   # a zygote's children inherit the zygote's
         self.python = python
         self.env = child_env({"HOME": str(self.cwd), **(env or {})})
@@ -150,22 +155,24 @@ class Worker:
         self._drainer = threading.Thread(target=_drain, args=(output_r, self.output), daemon=True)
         self._drainer.start()
 
-    def kill_strays(self) -> None:
-        """Kill every other process left in the child's process group (e.g. by os.fork())."""
+    def kill_strays(self, *, quick: bool = False) -> None:
+        """Kill every process of the submission but its main one (e.g. made by os.fork(), or a
+        daemon that called setsid()): none of them may use the CPU between two requests.
+        `quick`: only where the submission's processes can be listed cheaply (a cgroup or a
+        PID namespace); elsewhere that costs a scan of /proc."""
         if self.process is None:
             return
-        for pid in _process_group(self.process.pid):
-            if pid != self.process.pid:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
+        for pid in strays(self.process.pid, quick=quick):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
     def stop(self) -> None:
-        """Kill the child's whole process group and forget it."""
+        """Kill the child's whole process group (and its PID namespace and cgroup) and forget it."""
         process, self.process = self.process, None
         for fd in (self._to_child, self._from_child):
             if fd is not None:
@@ -184,6 +191,7 @@ class Worker:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             pass
+        cgroup.remove(process.pid)
 
     # -- requests
     def request(self, message: dict, timeout: float) -> dict:
@@ -206,6 +214,7 @@ class Worker:
             self._send(wire.frame(request_id, message), deadline, timeout)
             reply = self._receive(deadline, timeout, request_id)
             self._expect_silence()
+            self.kill_strays(quick=True)   # nothing the submission started runs between requests
             return reply
         except ChildError:
             self.stop()
@@ -220,6 +229,7 @@ class Worker:
                 self._drainer.join(timeout=2)   # the child's last words: usually a traceback
             raise ChildFailedToStart(str(error), self.output.take()) from None
         self._ready = True
+        cgroup.limit(self.process.pid, self.memory_mb * 2**20)
 
     def _send(self, data: bytes, deadline: float, timeout: float) -> None:
         view = memoryview(data)
@@ -309,15 +319,73 @@ def _drain(fd: int, buffer: OutputBuffer) -> None:
         os.close(fd)
 
 
-def _process_group(pgid: int) -> list[int]:
-    members = []
+def strays(main: int, quick: bool = False) -> list[int]:
+    """The processes of the child `main` other than itself (and, in a PID namespace, its init
+    and server): none when its PID namespace (seen through its own /proc) holds no other; else
+    the members of its cgroup, or its descendants and process group (a scan of /proc, skipped
+    when `quick`)."""
+    inside = _namespace_pids_seen_by(main)
+    if inside is not None and not set(inside) - {1, 2}:
+        return []
+    found = cgroup.members(main)
+    if found is None:
+        if inside is None and quick:
+            return []
+        table = _process_table()
+        found = set(_descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
+    level = len(_namespace_pids(main))
+    mains = {main}
+    for pid in found:
+        inner = _namespace_pids(pid)
+        if len(inner) == level + 1 and inner[-1] in (1, 2):
+            mains.add(pid)   # init and server, in the child's PID namespace
+    return sorted(set(found) - mains)
+
+
+def _namespace_pids_seen_by(main: int) -> list[int] | None:
+    """The pids in the PID namespace of the child `main`, from the /proc its init mounted
+    (`autograder.pidns`); None when it has none of its own."""
+    proc = f"/proc/{main}/root/proc"
+    try:
+        if os.stat(proc).st_dev == os.stat("/proc").st_dev:
+            return None
+        return [int(entry) for entry in os.listdir(proc) if entry.isdigit()]
+    except OSError:
+        return None
+
+
+def _process_table() -> dict[int, tuple[int, int]]:
+    """pid: (parent, process group), from /proc."""
+    table = {}
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if entry.isdigit():
             try:
                 with open(f"/proc/{entry}/stat", "rb") as stat:
                     fields = stat.read().rsplit(b")", 1)[1].split()
-                if int(fields[2]) == pgid:
-                    members.append(int(entry))
+                table[int(entry)] = (int(fields[1]), int(fields[2]))
             except (OSError, IndexError, ValueError):
                 continue
-    return members
+    return table
+
+
+def _descendants(pid: int, table: dict[int, tuple[int, int]]) -> list[int]:
+    found, todo = [], [pid]
+    while todo:
+        parent = todo.pop()
+        for child, (ppid, _) in table.items():
+            if ppid == parent and child not in found:
+                found.append(child)
+                todo.append(child)
+    return found
+
+
+def _namespace_pids(pid: int) -> list[int]:
+    """The pid of `pid` in each PID namespace it is in, outermost first (NSpid)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return [int(field) for field in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return [pid]

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import grade_batch
+from autograder.grading import Options, grade_batch
 from kit import ROOT, failing, solution_source
 
 pytestmark = pytest.mark.slow
@@ -46,3 +46,18 @@ def test_batch_grades_each_submission_like_a_single_grade(tmp_path):
     assert outcomes[3]["score"] == 0
     for (_, out), outcome in zip(items, outcomes):
         assert json.loads(Path(out).read_text()) == outcome
+
+
+HANGS = "".join(f"\ndef {name}(*args):\n    while True:\n        pass\n"
+                for name in ("add", "first_row", "second_column", "count_negatives", "matmul_2d"))
+
+
+def test_a_batch_session_over_its_deadline_is_stopped_and_the_rest_still_graded(tmp_path):
+    """The wall clock of one submission is bounded in a batch too: its results say it was stopped,
+    and a new session grades the rest of the share."""
+    slow = tmp_path / "slow.py"
+    slow.write_text(solution_source("tensors") + HANGS)
+    items = [(slow, tmp_path / "slow.json"), (ROOT / "solutions" / "tensors.py", tmp_path / "good.json")]
+    outcomes = grade_batch("tensors", items, Options(call_timeout=5, session_timeout=30), jobs=1)
+    assert "took longer than 30 s" in outcomes[0]["output"] and failing(outcomes[0])
+    assert outcomes[1]["score"] > 0 and failing(outcomes[1]) == []

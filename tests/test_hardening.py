@@ -206,3 +206,181 @@ def test_same_submission_twenty_times_gives_identical_results(tmp_path):
     assert failing(outcomes[0]) and all("first_row" in t["tags"] for t in failing(outcomes[0]))
     for other in outcomes[1:]:
         assert {k: v for k, v in other.items() if k != "execution_time"} == first
+
+
+# ------------------------------------------------ isolation: processes, memory, disk, time
+
+def full_marks(outcome: dict) -> bool:
+    return outcome["score"] > 0 and failing(outcome) == []
+
+
+def sysv_segments_of(uid: int) -> list[str]:
+    """SysV shared memory segments of `uid` in the grader's IPC namespace."""
+    lines = open("/proc/sysvipc/shm").read().splitlines()[1:]
+    return [line for line in lines if int(line.split()[7]) == uid]
+
+
+KILLER = '''
+import os, signal, time
+def _kill_everyone(seconds):
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        try:
+            os.kill(-1, signal.SIGKILL)
+        except OSError:
+            pass
+        for entry in os.listdir("/proc"):
+            if entry.isdigit() and int(entry) != os.getpid():
+                try:
+                    os.kill(int(entry), signal.SIGKILL)
+                except OSError:
+                    pass
+        time.sleep(0.02)
+def _start():
+    if os.fork() == 0:
+        os.setsid()
+        _kill_everyone(40)
+        os._exit(0)
+    _kill_everyone(4)
+    return True
+_STARTED = _start()
+def first_row(x):
+    _kill_everyone(1)
+    return x[0] if _STARTED else x[1]
+'''
+
+
+@needs_root
+def test_a_submission_cannot_kill_another_graded_in_parallel(tmp_path, student_user):
+    """kill(-1, 9) and killing every pid in /proc, in the file, a daemon and a graded function,
+    reach only the attacker's own processes (own PID namespace, own /proc)."""
+    attacker = tmp_path / "attacker.py"
+    attacker.write_text(solution_source("tensors") + "\n" + KILLER)
+    items = [(attacker, None), (ROOT / "solutions" / "tensors.py", None)]
+    outcomes = grade_batch("tensors", items, Options(call_timeout=5), jobs=2)
+    assert full_marks(outcomes[1]), [t["output"] for t in failing(outcomes[1])]
+    assert outcomes[1].get("extra_data") is None
+    assert failing(outcomes[0]) == [], [t["output"] for t in failing(outcomes[0])]   # only killed its own
+    assert processes_of(student_user) == []
+
+
+MEMORY = '''
+import ctypes, mmap, os
+_libc = ctypes.CDLL(None, use_errno=True)
+_libc.shmat.restype = ctypes.c_void_p
+_libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+BIG = 900 * 2**20
+def _sysv(size, keep):
+    ident = _libc.shmget(0, ctypes.c_size_t(size), 0o1600)   # IPC_PRIVATE, IPC_CREAT | 0600
+    address = _libc.shmat(ident, None, 0)
+    if not keep:
+        _libc.shmctl(ident, 0, None)   # IPC_RMID: gone once detached
+    ctypes.memset(address, 1, size)
+    return ident
+def _touch(mapping):
+    for offset in range(0, len(mapping), 4096):
+        mapping[offset] = 1
+def _memfd(size):
+    kept = []
+    for _ in range(size // (60 * 2**20)):   # files up to 64 MB, but any number of them
+        fd = os.memfd_create("bomb")
+        os.ftruncate(fd, 60 * 2**20)
+        kept.append(mmap.mmap(fd, 60 * 2**20))
+        _touch(kept[-1])
+_LEFT_BEHIND = _sysv(2**20, keep=True)
+def count_negatives(x):
+    _sysv(BIG, keep=False)
+    return int((x < 0).sum()) + _LEFT_BEHIND * 0
+def first_row(x):
+    _memfd(BIG)
+    return x[0]
+def second_column(x):
+    _touch(mmap.mmap(-1, BIG))   # anonymous and MAP_SHARED
+    return x[:, 1]
+'''
+
+
+@needs_root
+def test_memory_outside_the_data_limit_costs_only_its_tests_and_leaves_nothing(tmp_path, student_user):
+    """SysV shared memory, memfd and shared mappings are not in RLIMIT_DATA: the memory cgroup
+    counts them; a SysV segment left behind dies with the IPC namespace."""
+    before = sysv_segments_of(student_user)
+    outcome = grade_attack(tmp_path, MEMORY)
+    lost = failing(outcome)
+    assert {t for f in lost for t in f["tags"]} >= {"count_negatives", "first_row", "second_column"}
+    assert all({"count_negatives", "first_row", "second_column"} & set(f["tags"]) for f in lost)
+    assert all("killed by SIGKILL" in f["output"] for f in lost), [f["output"] for f in lost]
+    assert sysv_segments_of(student_user) == before
+    assert processes_of(student_user) == []
+
+
+@needs_root
+def test_disk_use_is_bounded_in_total(tmp_path, student_user):
+    """Files of 20 MB each, under the 64 MB limit per file: the scratch folder holds 48 MB."""
+    attack = ("def _fill():\n    for i in range(10):\n"
+              "        with open(f'junk{i}', 'wb') as handle:\n            handle.write(bytes(20 * 2**20))\n"
+              "def count_negatives(x):\n    _fill()\n    return int((x < 0).sum())\n")
+    outcome = grade_attack(tmp_path, attack)
+    lost = failing(outcome)
+    assert lost and all("count_negatives" in t["tags"] for t in lost)
+    assert any("No space left on device" in t["output"] for t in lost), [t["output"] for t in lost]
+
+
+ORPHANS = '''
+import subprocess
+def _spawn(count):   # each calls setsid(), and is busy once all are started (a shell: little memory)
+    for _ in range(count):
+        subprocess.Popen(["/bin/sh", "-c", "sleep 3; while :; do :; done"], start_new_session=True)
+    return True
+_STARTED = _spawn(100)
+def first_row(x):
+    return x[0] if _STARTED else x[1]
+'''
+
+
+@needs_root
+def test_busy_orphans_started_at_import_do_not_slow_the_grade(tmp_path, student_user):
+    """100 busy daemons that left the process group: killed after the request that started
+    them, so the grade takes about as long as the reference's (it took 136 s for a 4 s grade)."""
+    started = time.monotonic()
+    (tmp_path / "reference").mkdir()
+    reference = grade_attack(tmp_path / "reference", "")
+    alone = time.monotonic() - started
+    started = time.monotonic()
+    outcome = grade_attack(tmp_path, ORPHANS)
+    took = time.monotonic() - started
+    assert full_marks(outcome) and reference["score"] == outcome["score"]
+    assert took < 2 * alone + 10, (took, alone)
+    assert processes_of(student_user) == []
+
+
+def test_a_child_that_cannot_start_is_retried_then_not_graded(tmp_path):
+    """Never the student's 0: the status is data (extra_data) that regrade reads."""
+    from autograder.regrade import _status
+
+    outcomes = grade_batch("tensors", [(ROOT / "solutions" / "tensors.py", None)] * 2,
+                           Options(memory_mb=2**60), jobs=2)   # a limit the child cannot set
+    for outcome in outcomes:
+        assert outcome["extra_data"]["status"] == "grader_error" and _status(outcome) == "crashed"
+        assert "could not start the process" in outcome["output"] and "tried twice" in outcome["output"]
+        assert outcome["tests"] and all(t["output"].startswith("Not graded") for t in outcome["tests"])
+
+
+def test_cgroups_of_children_that_are_gone_are_swept():
+    from autograder import cgroup
+
+    found = cgroup._ours()
+    if found is None:
+        pytest.skip("no writable memory cgroup here")
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    gone, alive = found[0] / f"{cgroup.PREFIX}{dead.pid}", found[0] / f"{cgroup.PREFIX}{os.getpid()}"
+    gone.mkdir()
+    alive.mkdir()
+    try:
+        cgroup.sweep()
+        assert not gone.exists() and alive.exists()
+    finally:
+        for folder in (gone, alive):
+            if folder.exists():
+                folder.rmdir()

@@ -112,3 +112,9 @@ def test_metadata_keys_with_or_without_colons(tmp_path):
         "submission_1:\n  :submitters:\n  - :name: A\n    email: a@x\n")
     found, warnings = regrade.submissions(tmp_path)
     assert warnings == [] and [(s.id, s.names, s.emails) for s in found] == [("1", ["A"], ["a@x"])]
+
+
+def test_status_comes_from_results_data_not_from_message_text():
+    """A submission may print "was not graded"; only the grader's extra_data marks a crash."""
+    assert regrade._status({"output": "", "extra_data": {"status": "grader_error"}, "tests": []}) == "crashed"
+    assert regrade._status({"output": "Your submission was not graded (it said so itself)", "tests": []}) == "graded"
