@@ -25,7 +25,9 @@ from dataclasses import dataclass, field
 
 from pathlib import Path
 
-from autograder import environment
+import torch
+
+from autograder import environment, memory
 from autograder.program import Outcome, Program, Statement, plan
 from autograder.sandbox import MEMORY_MB
 from autograder.source import from_script
@@ -126,6 +128,7 @@ class Call:
     output: str = ""
     memory_mb: int = MEMORY_MB
     cause: str | None = None     # why a name the call needed was never set
+    seed: int | None = None      # what the student's process seeded the global RNGs with
 
     @property
     def value(self):
@@ -138,18 +141,43 @@ class Call:
         self.value  # noqa: B018 - raise if the call failed
         return self.raw["args_after"]
 
+    # Behaviour is decided here, from what the student's process measured (autograder.memory),
+    # never from a verdict it sent.
+    def _extent(self, i: int):
+        extents = self.raw.get("extents")
+        return extents[i] if type(extents) is list and 0 <= i < len(extents) else None
+
     def is_arg(self, i: int) -> bool:
+        """The value is argument i itself: the same memory, in the same geometry, of the same type."""
         self.value  # noqa: B018
-        return self.raw["is_arg"][i] is True
+        return memory.same_view(self._extent(0), self._extent(i + 1)) and \
+            type(self.raw["value"]) is type(self.raw["args_after"][i])
 
     def shares_memory_with_arg(self, i: int) -> bool:
         self.value  # noqa: B018
-        return self.raw["shares_memory"][i] is True
+        return memory.overlaps(self._extent(0), self._extent(i + 1))
+
+    @property
+    def part_extents(self) -> list:
+        """Where each item of a tuple/list result lies (probes that report them), else []."""
+        self.value  # noqa: B018
+        parts = self.raw.get("part_extents")
+        return parts if type(parts) is list else []
+
+    def part_shares_memory_with_arg(self, part: int, i: int) -> bool:
+        extent = self.part_extents[part]
+        return memory.overlaps(extent, self._extent(i + 1)) or memory.same_view(extent, self._extent(i + 1))
 
     @property
     def rng_changed(self) -> bool:
+        """Whether the global torch RNG moved: its state after the call against the state the
+        grader seeded it to (the seed this call was sent with)."""
         self.value  # noqa: B018
-        return self.raw["rng_changed"] is True
+        after = self.raw.get("rng_after")
+        if self.seed is None or type(after) is not torch.Tensor:
+            return True
+        expected = torch.Generator().manual_seed(self.seed).get_state()
+        return not (after.dtype == expected.dtype and after.shape == expected.shape and torch.equal(after, expected))
 
     def raised(self) -> StudentError | None:
         """The exception the function raised, or None; NotImplementedError still fails the test."""
@@ -218,7 +246,8 @@ class Student:
     def call(self, name: str, *args, timeout: float | None = None, **kwargs) -> Call:
         reply = self._request("core:call", (name, args, kwargs), {}, name, timeout)
         if reply["ok"]:
-            return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb)
+            return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb,
+                        seed=self._seed + self._calls)
         self.worker.kill_strays()
         error = self._error(reply)
         return Call(name, None, error, self.output_log[-1], self.memory_mb, self._cause(error, name))

@@ -23,7 +23,8 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder.probes.core import attribute, shares_memory
+from autograder.memory import extent
+from autograder.probes.core import attribute
 
 NETWORK_KEYS = ("m1.weight", "m1.bias", "m2.weight", "m2.bias", "m3.weight", "m3.bias")
 
@@ -311,9 +312,8 @@ def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
     if not isinstance(snap, dict):
         return {"type": type(snap).__name__}
     at_once = _plain_state(snap)
-    live = [p for p in model.state_dict().values()]
-    shares = sorted(str(k) for k, v in snap.items() if isinstance(v, torch.Tensor)
-                    and any(v is p or shares_memory(v, p) for p in live))
+    extents = {"snapshot": [extent(v) for v in snap.values()],
+               "live": [extent(p) for p in model.state_dict().values()]}   # the grader compares them
     if change == "add":
         with torch.no_grad():
             for p in model.parameters():
@@ -326,7 +326,7 @@ def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
             loss.backward()
             opt.step()
     return {"type": type(snap).__name__, "at_once": at_once, "after": _plain_state(snap),
-            "shares_memory": shares, "model_after": _plain_state(model)}
+            "extents": extents, "model_after": _plain_state(model)}
 
 
 # ---------------------------------------------------------------- count_parameters
