@@ -29,6 +29,7 @@ import torch
 
 from autograder import environment, memory
 from autograder.program import Outcome, Program, Statement, plan
+from autograder.reach import Reach
 from autograder.sandbox import MEMORY_MB
 from autograder.source import from_script
 from autograder.worker import ChildDied, ChildError, ChildFailedToStart, ChildGarbled, ChildTimeout, Worker
@@ -276,6 +277,10 @@ class Student:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
                 found = node
         return found
+
+    def reach(self, function: str) -> Reach:
+        """What `function`'s source reaches: its helpers, transitively, and the modules it uses."""
+        return Reach(self.program, function)
 
     def tree(self) -> ast.Module:
         try:
