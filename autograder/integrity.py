@@ -7,7 +7,8 @@ child right before the submission's first statement, records what our observatio
 
   * every module of the kit (`autograder.*`, and the child's `__main__`): each attribute, each
     function's `__code__`, `__defaults__` and `__kwdefaults__`, each class's `__dict__`, and the
-    items of module-level lists, dicts and sets; also which module `sys.modules` maps its name to;
+    items of module-level lists, dicts and sets; also which module `sys.modules` maps its name to
+    (and that no stand-in appears under an `autograder` name);
   * the third-party and built-in namespaces probes call into (`WATCHED`): each attribute, and
     the code and defaults of their Python functions (additions there are not tampering: torch
     loads submodules lazily);
@@ -43,13 +44,13 @@ def _namespace(spec: str):
     return getattr(module, class_name, None) if class_name and module is not None else module
 
 
+def _is_kit(module) -> bool:
+    file = getattr(module, "__file__", None) if isinstance(module, types.ModuleType) else None
+    return isinstance(file, str) and os.path.abspath(file).startswith(KIT)
+
+
 def _kit_modules() -> dict[str, types.ModuleType]:
-    found = {}
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if isinstance(module, types.ModuleType) and isinstance(file, str) and os.path.abspath(file).startswith(KIT):
-            found[name] = module
-    return found
+    return {name: module for name, module in list(sys.modules.items()) if _is_kit(module)}
 
 
 class _Watch:
@@ -159,10 +160,19 @@ def _hooks() -> list[str]:
     return found
 
 
+def _settle() -> None:
+    """Let torch make the changes it makes to itself on first use (an optimizer class gets its
+    `step` wrapped when the first instance is made), so that they are not taken for tampering."""
+    import torch
+
+    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
+
+
 class Snapshot:
     """What the kit's observations rely on, as it was when taken; see the module docstring."""
 
     def __init__(self) -> None:
+        _settle()
         self.modules = _kit_modules()
         self.watches = [_Watch(name, module, kit=True) for name, module in self.modules.items()]
         for spec in WATCHED:
@@ -177,6 +187,10 @@ class Snapshot:
             if sys.modules.get(name) is not module:
                 changed.append(f"sys.modules[{name!r}]")
                 sys.modules[name] = module
+        for name in [n for n in sys.modules if n.startswith("autograder") and n not in self.modules]:
+            if not _is_kit(sys.modules[name]):   # a stand-in for a kit module not imported yet
+                changed.append(f"sys.modules[{name!r}]")
+                del sys.modules[name]
         for watch in self.watches:
             changed += watch.restore()
         changed += _hooks()
