@@ -239,7 +239,7 @@ def train_run(student, state: dict, X: torch.Tensor, Y: torch.Tensor, kwargs: di
     return {
         "losses": losses,
         "state": _plain_state(model),
-        "devices": sorted({p.device.type for p in model.parameters()}),
+        "parameters": _where(model),
         "optimizer_calls": calls,
         "X_after": X, "Y_after": Y,
     }
@@ -278,6 +278,12 @@ def save_run(student, state: dict, as_path: bool = False) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _where(model: nn.Module) -> list:
+    """The parameters as they are, on their own device: the grader reads the devices from the
+    tensors it receives, not from names computed here."""
+    return [p.detach() for p in model.parameters()]
+
+
 def load_run(student, state: dict) -> dict:
     """torch.save(state, path) here, then load_model(path) with student.MyNetwork replaced by
     TrustedNetwork; describe what came back."""
@@ -299,7 +305,7 @@ def load_run(student, state: dict) -> dict:
     if not isinstance(model, nn.Module):
         return {"type": type(model).__name__, "is_network": False}
     return {"type": type(model).__name__, "is_network": isinstance(model, TrustedNetwork),
-            "state": _plain_state(model), "devices": sorted({p.device.type for p in model.parameters()})}
+            "state": _plain_state(model), "parameters": _where(model)}
 
 
 def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
