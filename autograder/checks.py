@@ -3,7 +3,8 @@
 Each check raises `GradingFailure` with a message a student can act on: what was expected, what
 they returned, and (via `hint`) the likely mistake. Inputs and expected values go only into
 `details`, which hidden tests do not show. Every check works on plain data the grader got
-back from the student's process; none of them calls student code.
+back from the student's process (observations, never verdicts made there) or on the
+submission's source; none of them calls student code.
 """
 
 from __future__ import annotations
@@ -234,16 +235,3 @@ def pure_python(student: Student, function: str, *, task: str = "its result", hi
         also = f" (and {', '.join(others)})" if others else ""
         fail(f"{function} uses {module}{also}: {use.describe(student.where)}; it must compute {task} in pure "
              "Python (the standard library only).", hint=hint)
-
-
-def names_used(student: Student, function: str) -> set[str]:
-    """Every bare name and attribute name the function's source refers to (its own body only;
-    for rules about modules or loops, use `pure_python` and `no_loops`, which follow helpers)."""
-    node = student.function_source(function)
-    found: set[str] = set()
-    for inner in ast.walk(node) if node is not None else ():
-        if isinstance(inner, ast.Name):
-            found.add(inner.id)
-        elif isinstance(inner, ast.Attribute):
-            found.add(inner.attr)
-    return found
