@@ -34,7 +34,9 @@ KIT = os.path.dirname(os.path.abspath(__file__)) + os.sep
 # Namespaces (module, or module:Class) whose attributes the probes rely on.
 WATCHED = ("builtins", "torch", "torch:Tensor", "torch.nn:Module", "torch.nn:Linear", "torch.nn:Parameter",
            "torch.nn.functional", "torch.autograd", "torch.autograd:Function", "torch.autograd.graph",
-           "torch.autograd.function", "torch.optim:SGD", "torch.serialization", "numpy", "importlib")
+           "torch.autograd.function", "torch.serialization", "numpy", "importlib")
+# Not watched: torch.optim's classes. torch wraps an optimizer class's `step` when its first
+# instance is made, and making one early would import torch._dynamo (seconds) in every child.
 _MISSING = object()
 
 
@@ -160,19 +162,10 @@ def _hooks() -> list[str]:
     return found
 
 
-def _settle() -> None:
-    """Let torch make the changes it makes to itself on first use (an optimizer class gets its
-    `step` wrapped when the first instance is made), so that they are not taken for tampering."""
-    import torch
-
-    torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=0.1)
-
-
 class Snapshot:
     """What the kit's observations rely on, as it was when taken; see the module docstring."""
 
     def __init__(self) -> None:
-        _settle()
         self.modules = _kit_modules()
         self.watches = [_Watch(name, module, kit=True) for name, module in self.modules.items()]
         for spec in WATCHED:
