@@ -386,7 +386,7 @@ class Student:
 
     def _tampered_in(self, reply: dict) -> tuple[str, ...]:
         names = reply.get("tampered")   # the student's process wrote them: clean, short, few
-        return tuple(clean_text(n, 120).replace("\n", " ") for n in names if type(n) is str)[:50] \
+        return tuple(clean_text(n, 120).replace("\n", " ") for n in names[:50] if type(n) is str) \
             if type(names) is list else ()
 
     def _note_tampering(self, reply: object, what: str) -> None:
@@ -401,8 +401,8 @@ class Student:
         if not self.tampered:
             return ""
         names = ", ".join(f"`{n}`" for n in list(self.tampered)[:5]) + (", ..." if len(self.tampered) > 5 else "")
-        return (f"Your code changed code the grader relies on ({names}). The grader put it back; checks of "
-                "what it observed while it was changed fail, and your instructor is told.")
+        return (f"Your code changed code the grader relies on ({names}). The grader put it back each time; "
+                "the checks of a function that changed it while running failed. Your instructor is told.")
 
     def _exchange(self, message: dict, what: str, timeout: float) -> dict:
         """One request within the time budget; ChildError when the child gave no reply."""

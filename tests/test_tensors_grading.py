@@ -99,7 +99,8 @@ def test_forged_probes_lose_exactly_the_wrong_functions_and_are_reported(tmp_pat
     assert outcome["score"] == reference_outcome["score"] - sum(t["max_score"] - t["score"] for t in lost) < 48
     assert outcome["extra_data"] == {"tampered": [{"name": "autograder.probes.core.call",
                                                    "when": "loading tensors.py"}]}
-    assert "Your code changed code the grader relies on (`autograder.probes.core.call`)" in outcome["output"]
+    assert "Your code changed code the grader relies on (`autograder.probes.core.call`). The grader put it back" \
+        in outcome["output"]
     assert "extra_data" not in reference_outcome
 
 
