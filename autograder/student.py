@@ -159,8 +159,9 @@ class Call:
     def is_arg(self, i: int) -> bool:
         """The value is argument i itself: the same memory, in the same geometry, of the same type."""
         self._trusted()
-        return memory.same_view(self._extent(0), self._extent(i + 1)) and \
-            type(self.raw["value"]) is type(self.raw["args_after"][i])
+        after = self.raw.get("args_after")
+        return memory.same_view(self._extent(0), self._extent(i + 1)) and type(after) is list \
+            and 0 <= i < len(after) and type(self.raw["value"]) is type(after[i])
 
     def shares_memory_with_arg(self, i: int) -> bool:
         self._trusted()
