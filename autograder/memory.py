@@ -14,13 +14,13 @@ operation, not a new tensor).
 
 from __future__ import annotations
 
-import numpy as np
-import torch
-
 
 def extent(x: object) -> list | None:
     """[address, element size, shape, byte strides] of a plain CPU tensor, parameter or array,
     else None (a tensor subclass may answer with anything, so it is not asked)."""
+    import numpy as np   # here: the grader's session decides from extents before it imports torch
+    import torch
+
     if type(x) is torch.Tensor or type(x) is torch.nn.Parameter:
         if x.device.type != "cpu" or x.layout != torch.strided:
             return None
