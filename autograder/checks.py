@@ -3,7 +3,8 @@
 Each check raises `GradingFailure` with a message a student can act on: what was expected, what
 they returned, and (via `hint`) the likely mistake. Inputs and expected values go only into
 `details`, which hidden tests do not show. Every check works on plain data the grader got
-back from the student's process; none of them calls student code.
+back from the student's process (observations, never verdicts made there) or on the
+submission's source; none of them calls student code.
 """
 
 from __future__ import annotations
@@ -244,25 +245,25 @@ LOOPS = (ast.For, ast.AsyncFor, ast.While, ast.ListComp, ast.SetComp, ast.DictCo
 
 
 def no_loops(student: Student, function: str, *, hint: str | None = None) -> None:
-    """The function's source must not contain Python loops or comprehensions."""
-    node = student.function_source(function)
-    if node is None:
-        return
-    for inner in ast.walk(node):
-        if isinstance(inner, LOOPS):
-            kind = "a comprehension" if "Comp" in type(inner).__name__ or isinstance(
-                inner, ast.GeneratorExp) else f"a `{type(inner).__name__.lower()}` loop"
-            fail(f"{function} uses {kind} ({student.where(inner.lineno)}); this function must work "
-                 "without Python loops.", hint=hint)
+    """Neither the function nor any helper of the submission it reaches (`autograder.reach`)
+    may contain a Python loop or comprehension."""
+    for helper, node, _ in student.reach(function).definitions:
+        for inner in ast.walk(node):
+            if isinstance(inner, LOOPS):
+                kind = "a comprehension" if "Comp" in type(inner).__name__ or isinstance(
+                    inner, ast.GeneratorExp) else f"a `{type(inner).__name__.lower()}` loop"
+                in_helper = f" in its helper `{helper}`" if helper else ""
+                fail(f"{function} uses {kind}{in_helper} ({student.where(inner.lineno)}); this function must "
+                     "work without Python loops.", hint=hint)
 
 
-def names_used(student: Student, function: str) -> set[str]:
-    """Every bare name and attribute name the function's source refers to."""
-    node = student.function_source(function)
-    found: set[str] = set()
-    for inner in ast.walk(node) if node is not None else ():
-        if isinstance(inner, ast.Name):
-            found.add(inner.id)
-        elif isinstance(inner, ast.Attribute):
-            found.add(inner.attr)
-    return found
+def pure_python(student: Student, function: str, *, task: str = "its result", hint: str | None = None) -> None:
+    """Neither the function nor what it reaches may use a module outside the standard library,
+    whatever name it goes by (`import torch as T`, `from torch import tensor`, `__import__`)."""
+    used = student.reach(function).outside_standard_library()
+    if used:
+        module, use = next(iter(used.items()))
+        others = sorted(set(used) - {module})
+        also = f" (and {', '.join(others)})" if others else ""
+        fail(f"{function} uses {module}{also}: {use.describe(student.where)}; it must compute {task} in pure "
+             "Python (the standard library only).", hint=hint)

@@ -16,6 +16,11 @@ asks again one statement at a time, to leave out the one that did it.
 Probes are our own functions (`autograder/probes/`); they call the student's code and return
 what it produced. Before each call the random generators are seeded and global torch state is
 reset, so every call starts the same way whatever earlier calls did.
+
+Probes run next to the submission, which could replace them. Right before its first statement,
+the child takes an `autograder.integrity.Snapshot` of the kit's code and what probes rely on;
+after every request (and before every call) it puts back whatever changed, and names it in the
+reply: {"ok": ..., "value": ..., "tampered": ["autograder.probes.core.call", ...]}.
 """
 
 from __future__ import annotations
@@ -106,16 +111,36 @@ class Child:
         self.student_file: str | None = None
         self.statements: list[ast.stmt] = []
         self.flags = 0   # `from __future__` features the submission turned on so far
+        self.snapshot = None   # the kit's code as it was before the submission ran
 
     def serve(self) -> None:
         pid = os.getpid()
+        # Kept in this frame, out of the submission's reach: the functions that check the kit's
+        # code (their code is put back if swapped) and the snapshot, once the load request took it.
+        from autograder.integrity import Snapshot
+
+        restore, handle, check = Snapshot.restore, Child.handle, _restore
+        guarded = [(function, function.__code__) for function in (restore, handle, check)]
+        snapshot = None
         while True:
             request = self.channel.receive()
             if request is None:
                 return
-            reply = self.handle(request)
+            tampered = [f"{function.__module__}.{function.__qualname__}.__code__" for function, code in guarded
+                        if function.__code__ is not code]
+            for function, code in guarded:
+                function.__code__ = code
+            if snapshot is not None and request.get("op") == "call":
+                tampered += check(restore, snapshot)   # changed since the last reply was sent
+            reply = handle(self, request)
             if os.getpid() != pid:
                 os._exit(0)  # a copy made by os.fork() in the student's code: never answer
+            if snapshot is None and type(self.snapshot) is Snapshot:
+                snapshot = self.snapshot
+            if snapshot is not None:
+                tampered += check(restore, snapshot)
+            if tampered:
+                reply["tampered"] = sorted(set(tampered))
             self.channel.send(reply)
 
     def handle(self, request: dict) -> dict:
@@ -148,6 +173,11 @@ class Child:
         sys.modules[name] = self.module
         install_import_guard(request.get("allowed", ()), [path], request.get("available", ""))
         reset_state(0)
+        if self.snapshot is None:   # right before the submission's first statement
+            from autograder.integrity import Snapshot
+
+            _import_probes()
+            self.snapshot = Snapshot()
         return len(self.statements)
 
     def run(self, index: int) -> dict | None:
@@ -170,6 +200,24 @@ class Child:
         probe = getattr(importlib.import_module(f"autograder.probes.{probe_module}"), probe_name)
         reset_state(request.get("seed", 0))
         return probe(self.module, *request.get("args", ()), **request.get("kwargs", {}))
+
+
+def _restore(restore, snapshot) -> list[str]:
+    """What the submission changed in the kit's code, put back now (autograder.integrity)."""
+    try:
+        return restore(snapshot)
+    except BaseException as error:  # noqa: BLE001 - a namespace the submission broke beyond repair
+        return [f"the kit's code could not be checked ({type(error).__name__})"]
+
+
+def _import_probes() -> None:
+    """Every probe module, so that the snapshot covers them and none is imported later."""
+    import pkgutil
+
+    from autograder import probes
+
+    for info in pkgutil.iter_modules(probes.__path__):
+        importlib.import_module(f"autograder.probes.{info.name}")
 
 
 def reset_state(seed: int) -> None:

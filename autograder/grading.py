@@ -58,6 +58,7 @@ class SessionRecord:
     manifest: list[results.TestInfo] = field(default_factory=list)
     verdicts: list[results.Verdict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    tampered: list[dict] = field(default_factory=list)   # kit code the submission changed in its process
     finished: bool = False
     grader_error: str | None = None   # the student's process could not start
 
@@ -88,6 +89,9 @@ class SessionRecord:
                                                  counts=event.get("counts", True)))
         elif kind == "note":
             self.notes.append(event["text"])
+        elif kind == "tampered":
+            self.tampered += [{"name": str(c.get("name")), "when": str(c.get("when"))}
+                              for c in event.get("changes", []) if isinstance(c, dict)]
         elif kind == "finished":
             self.finished = True
         elif kind == "grader_error" and self.grader_error is None:
@@ -250,6 +254,8 @@ def _conclude(job: Job, status: str) -> dict:
                 notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
                              "tests that did not run score 0.")
             outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
+            if record.tampered:
+                outcome["extra_data"] = {"tampered": record.tampered}
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")

@@ -172,6 +172,10 @@ class Grading:
                 self.emit("note", text=report)
             if self.student.import_failure is not None:
                 self.emit("note", text=self.student.import_failure.message)
+            if self.student.tampered:   # for the instructor (results.json extra_data) and the student
+                self.emit("tampered", changes=[{"name": name, "when": when}
+                                               for name, when in self.student.tampered.items()])
+                self.emit("note", text=self.student.tamper_report())
             self.student.worker.stop()
         self.emit("finished", exitstatus=int(exitstatus))
         if self.out is not None:

@@ -12,7 +12,8 @@ ends, so grades must never share a process), `--jobs` at a time (default: the CP
 with a wall-clock limit. Outputs, in `--out` (default `regrade-<assignment>/`):
 
     grades.csv       name, email, sid, submission id, score, max score, status, reason, one column per test
-    summary.md       mean and median score, pass rate of every test, the submissions that need a look
+    summary.md       mean and median score, pass rate of every test, the submissions that need a look,
+                     those that changed the grader's code in their process
     histogram.png    the score distribution (matplotlib)
     <id>/results.json, <id>/grade.log   what each grade wrote
 
@@ -299,9 +300,24 @@ def write_summary(path: Path, assignment: str, rows: list[Row], columns: list[st
                   f"{_points(r.score)} | {_cell(r.reason)} |" for r in attention]
     else:
         lines.append("None: every submission was graded without a problem note.")
+    tampered = [(r, changed) for r in rows if (changed := tampered_names(r))]
+    if tampered:
+        lines += ["", "## Submissions that changed the grader's code in their process", "",
+                  "The grader put it back; checks of what it observed while it was changed failed."]
+        lines += [f"- {_cell(r.submission.id)} ({_cell('; '.join(r.submission.names))}): "
+                  f"{_cell(', '.join(changed[:5]))}{' ...' if len(changed) > 5 else ''}" for r, changed in tampered]
     if warnings:
         lines += ["", "## Warnings about the export", ""] + [f"- {_cell(w)}" for w in warnings]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def tampered_names(row: Row) -> list[str]:
+    """What kit code a submission changed in its process (results.json extra_data.tampered)."""
+    extra = (row.results or {}).get("extra_data")
+    changes = extra.get("tampered") if isinstance(extra, dict) else None
+    if not isinstance(changes, list):
+        return []
+    return [str(c.get("name")) for c in changes if isinstance(c, dict)]
 
 
 def _cell(text: str) -> str:

@@ -25,8 +25,10 @@ from dataclasses import dataclass, field
 
 from pathlib import Path
 
-from autograder import environment
+from autograder import environment, memory
 from autograder.program import Outcome, Program, Statement, plan
+from autograder.reach import Reach
+from autograder.results import clean_text
 from autograder.sandbox import MEMORY_MB
 from autograder.source import from_script
 from autograder.worker import ChildDied, ChildError, ChildFailedToStart, ChildGarbled, ChildTimeout, Worker
@@ -126,6 +128,14 @@ class Call:
     output: str = ""
     memory_mb: int = MEMORY_MB
     cause: str | None = None     # why a name the call needed was never set
+    seed: int | None = None      # what the student's process seeded the global RNGs with
+    tampered: tuple[str, ...] = ()   # kit code the submission changed around this call
+
+    def _trusted(self) -> None:
+        """Observations made while the kit's code was changed cannot be trusted: fail them."""
+        self.value  # noqa: B018 - raise if the call failed
+        if self.tampered:
+            raise tampering_failure(self.name, self.tampered)
 
     @property
     def value(self):
@@ -135,27 +145,66 @@ class Call:
 
     @property
     def args_after(self) -> list:
-        self.value  # noqa: B018 - raise if the call failed
+        self._trusted()
         return self.raw["args_after"]
 
+    # Behaviour is decided here, from what the student's process measured (autograder.memory),
+    # never from a verdict it sent.
+    def _extent(self, i: int):
+        extents = self.raw.get("extents")
+        return extents[i] if type(extents) is list and 0 <= i < len(extents) else None
+
     def is_arg(self, i: int) -> bool:
-        self.value  # noqa: B018
-        return self.raw["is_arg"][i] is True
+        """The value is argument i itself: the same memory, in the same geometry, of the same type."""
+        self._trusted()
+        after = self.raw.get("args_after")
+        return memory.same_view(self._extent(0), self._extent(i + 1)) and type(after) is list \
+            and 0 <= i < len(after) and type(self.raw["value"]) is type(after[i])
 
     def shares_memory_with_arg(self, i: int) -> bool:
-        self.value  # noqa: B018
-        return self.raw["shares_memory"][i] is True
+        self._trusted()
+        return memory.overlaps(self._extent(0), self._extent(i + 1))
+
+    @property
+    def part_extents(self) -> list:
+        """Where each item of a tuple/list result lies (probes that report them), else []."""
+        self._trusted()
+        parts = self.raw.get("part_extents")
+        return parts if type(parts) is list else []
+
+    def part_shares_memory_with_arg(self, part: int, i: int) -> bool:
+        extent = self.part_extents[part]
+        return memory.overlaps(extent, self._extent(i + 1)) or memory.same_view(extent, self._extent(i + 1))
 
     @property
     def rng_changed(self) -> bool:
-        self.value  # noqa: B018
-        return self.raw["rng_changed"] is True
+        """Whether the global torch RNG moved: its state after the call against the state the
+        grader seeded it to (the seed this call was sent with)."""
+        import torch   # here: importing this module must not import torch (autograder.plugin)
+
+        self._trusted()
+        after = self.raw.get("rng_after")
+        if self.seed is None or type(after) is not torch.Tensor:
+            return True
+        expected = torch.Generator().manual_seed(self.seed).get_state()
+        return not (after.dtype == expected.dtype and after.shape == expected.shape and torch.equal(after, expected))
 
     def raised(self) -> StudentError | None:
         """The exception the function raised, or None; NotImplementedError still fails the test."""
         if self.error is not None and self.error.not_implemented:
             raise failure_for(self.name, self.error)
         return self.error
+
+
+TAMPER_HINT = ("Do not change the functions of torch, numpy or the autograder (no monkeypatching): "
+               "the grader puts them back, cannot trust what it saw while they were changed, and "
+               "tells your instructor.")
+
+
+def tampering_failure(name: str, tampered) -> GradingFailure:
+    names = ", ".join(f"`{n}`" for n in list(tampered)[:3]) + (", ..." if len(tampered) > 3 else "")
+    return GradingFailure(f"While {name} ran, your code changed code the grader relies on ({names}), so what the "
+                          "grader observed about this call cannot be trusted and its checks fail.", hint=TAMPER_HINT)
 
 
 def failure_for(name: str, error: StudentError, memory_mb: int = MEMORY_MB, cause: str | None = None) -> GradingFailure:
@@ -196,6 +245,7 @@ class Student:
     _calls: int = 0
     output_log: list[str] = field(default_factory=list)
     memory_mb: int = MEMORY_MB
+    tampered: dict[str, str] = field(default_factory=dict)   # kit code the submission changed: when
 
     def __post_init__(self) -> None:
         if self.program is None:
@@ -218,7 +268,8 @@ class Student:
     def call(self, name: str, *args, timeout: float | None = None, **kwargs) -> Call:
         reply = self._request("core:call", (name, args, kwargs), {}, name, timeout)
         if reply["ok"]:
-            return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb)
+            return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb,
+                        seed=self._seed + self._calls, tampered=self._tampered_in(reply))
         self.worker.kill_strays()
         error = self._error(reply.get("error"))
         return Call(name, None, error, self.output_log[-1], self.memory_mb, self._cause(error, name))
@@ -232,6 +283,9 @@ class Student:
             self.worker.kill_strays()
             error = self._error(reply.get("error"))
             raise failure_for(what, error, self.memory_mb, self._cause(error, what))
+        tampered = self._tampered_in(reply)
+        if tampered:   # a probe's report is made of observations: none can be trusted
+            raise tampering_failure(what, tampered)
         return reply["value"]
 
     def __getattr__(self, name: str):
@@ -247,6 +301,10 @@ class Student:
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
                 found = node
         return found
+
+    def reach(self, function: str) -> Reach:
+        """What `function`'s source reaches: its helpers, transitively, and the modules it uses."""
+        return Reach(self.program, function)
 
     def tree(self) -> ast.Module:
         try:
@@ -327,6 +385,26 @@ class Student:
             raise GradingFailure(f"{what}: the grader could not read what your code sent back ({error}).",
                                  hint="Do not write to file descriptors you did not open.") from None
 
+    def _tampered_in(self, reply: dict) -> tuple[str, ...]:
+        names = reply.get("tampered")   # the student's process wrote them: clean, short, few
+        return tuple(clean_text(n, 120).replace("\n", " ") for n in names[:50] if type(n) is str) \
+            if type(names) is list else ()
+
+    def _note_tampering(self, reply: object, what: str) -> None:
+        """Remember, for the instructor, what kit code the submission changed and when."""
+        if type(reply) is dict:
+            for name in self._tampered_in(reply):
+                if len(self.tampered) < 200:
+                    self.tampered.setdefault(name, what)
+
+    def tamper_report(self) -> str:
+        """What the student should know when their code changed the grader's code; "" if nothing."""
+        if not self.tampered:
+            return ""
+        names = ", ".join(f"`{n}`" for n in list(self.tampered)[:5]) + (", ..." if len(self.tampered) > 5 else "")
+        return (f"Your code changed code the grader relies on ({names}). The grader put it back each time; "
+                "the checks of a function that changed it while running failed. Your instructor is told.")
+
     def _exchange(self, message: dict, what: str, timeout: float) -> dict:
         """One request within the time budget; ChildError when the child gave no reply."""
         left = self.budget - self.spent
@@ -336,7 +414,9 @@ class Student:
         timeout = min(timeout, left)
         started = time.monotonic()
         try:
-            return self.worker.request(message, timeout)
+            reply = self.worker.request(message, timeout)
+            self._note_tampering(reply, what)
+            return reply
         except ChildFailedToStart as error:
             raise GraderBroken(f"The grader could not start the process that runs your code ({error}). "
                                "This is a problem of the autograder's set-up, not of your code: "

@@ -88,6 +88,22 @@ def test_hostile_submission_gets_no_forged_points(tmp_path, reference_outcome, c
     assert not Path("/tmp/sitecustomize-ran").exists()
 
 
+def test_forged_probes_lose_exactly_the_wrong_functions_and_are_reported(tmp_path, reference_outcome):
+    """The attack of issue 10: probe helpers replaced at import, three wrong functions. The grader
+    decides from measurements, the child puts its code back, and the instructor is told."""
+    path = tmp_path / "tensors.py"
+    path.write_text(solution_source("tensors") + "\n\n" + (HOSTILE / "forged_probes" / "attack.py").read_text())
+    outcome = grade_file("tensors", path, tmp_path / "results.json")
+    lost = failing(outcome)
+    assert {tag for t in lost for tag in t["tags"]} == {"flatten_batch", "add_inplace", "add_new"}
+    assert outcome["score"] == reference_outcome["score"] - sum(t["max_score"] - t["score"] for t in lost) < 48
+    assert outcome["extra_data"] == {"tampered": [{"name": "autograder.probes.core.call",
+                                                   "when": "loading tensors.py"}]}
+    assert "Your code changed code the grader relies on (`autograder.probes.core.call`). The grader put it back" \
+        in outcome["output"]
+    assert "extra_data" not in reference_outcome
+
+
 def test_hidden_tests_show_no_details_and_no_printed_output(tmp_path):
     path = tmp_path / "tensors.py"
     path.write_text(solution_source("tensors") + "\n\ndef first_row(x):\n    print('MARKER', x.tolist())\n"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import torch
+
+from autograder.memory import extent
 
 
 class MissingName(Exception):
@@ -21,41 +22,22 @@ def attribute(student, name: str):
 
 
 def call(student, name: str, args: tuple = (), kwargs: dict | None = None) -> dict:
-    """Call `student.<name>(*args, **kwargs)` and describe the result and the arguments after it.
+    """Call `student.<name>(*args, **kwargs)` and report what the grader needs to judge it.
 
-    Returns {"value", "args_after", "is_arg", "shares_memory", "rng_changed"}: the value, the
-    arguments as they are after the call, whether the value *is* argument i (same object),
-    whether it shares memory with argument i, and whether the global torch RNG state changed.
+    Returns {"value", "args_after", "extents", "rng_after"}: the value; the arguments as they
+    are after the call; where the value and each argument lie in memory (`autograder.memory`,
+    value first); the global torch RNG state afterwards. Nothing here is a verdict: the grader
+    decides "is argument i", "shares memory" and "changed the RNG" from these observations
+    (it knows the state the RNG was seeded to before the call).
     """
     function = attribute(student, name)
-    rng_before = torch.get_rng_state()
     value = function(*args, **(kwargs or {}))
     return {
         "value": value,
         "args_after": list(args),
-        "is_arg": [value is arg for arg in args],
-        "shares_memory": [shares_memory(value, arg) for arg in args],
-        "rng_changed": not torch.equal(rng_before, torch.get_rng_state()),
+        "extents": [extent(value)] + [extent(arg) for arg in args],
+        "rng_after": torch.get_rng_state(),
     }
-
-
-def shares_memory(a, b) -> bool:
-    """Whether two tensors/arrays overlap in memory (False for anything else)."""
-    views = [_as_numpy_view(x) for x in (a, b)]
-    if any(v is None for v in views):
-        return False
-    return bool(np.shares_memory(*views))
-
-
-def _as_numpy_view(x):
-    if type(x) is np.ndarray:
-        return x
-    if type(x) is torch.Tensor and x.device.type == "cpu" and x.layout == torch.strided:
-        try:
-            return x.detach().resolve_conj().resolve_neg().numpy()
-        except (RuntimeError, TypeError):
-            return None
-    return None
 
 
 def call_many(student, name: str, arg_lists: list) -> list:

@@ -23,7 +23,8 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder.probes.core import attribute, shares_memory
+from autograder.memory import extent
+from autograder.probes.core import attribute
 
 NETWORK_KEYS = ("m1.weight", "m1.bias", "m2.weight", "m2.bias", "m3.weight", "m3.bias")
 
@@ -238,7 +239,7 @@ def train_run(student, state: dict, X: torch.Tensor, Y: torch.Tensor, kwargs: di
     return {
         "losses": losses,
         "state": _plain_state(model),
-        "devices": sorted({p.device.type for p in model.parameters()}),
+        "parameters": _where(model),
         "optimizer_calls": calls,
         "X_after": X, "Y_after": Y,
     }
@@ -277,6 +278,12 @@ def save_run(student, state: dict, as_path: bool = False) -> dict:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+def _where(model: nn.Module) -> list:
+    """The parameters as they are, on their own device: the grader reads the devices from the
+    tensors it receives, not from names computed here."""
+    return [p.detach() for p in model.parameters()]
+
+
 def load_run(student, state: dict) -> dict:
     """torch.save(state, path) here, then load_model(path) with student.MyNetwork replaced by
     TrustedNetwork; describe what came back."""
@@ -298,7 +305,7 @@ def load_run(student, state: dict) -> dict:
     if not isinstance(model, nn.Module):
         return {"type": type(model).__name__, "is_network": False}
     return {"type": type(model).__name__, "is_network": isinstance(model, TrustedNetwork),
-            "state": _plain_state(model), "devices": sorted({p.device.type for p in model.parameters()})}
+            "state": _plain_state(model), "parameters": _where(model)}
 
 
 def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
@@ -311,9 +318,8 @@ def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
     if not isinstance(snap, dict):
         return {"type": type(snap).__name__}
     at_once = _plain_state(snap)
-    live = [p for p in model.state_dict().values()]
-    shares = sorted(str(k) for k, v in snap.items() if isinstance(v, torch.Tensor)
-                    and any(v is p or shares_memory(v, p) for p in live))
+    extents = {"snapshot": [extent(v) for v in snap.values()],
+               "live": [extent(p) for p in model.state_dict().values()]}   # the grader compares them
     if change == "add":
         with torch.no_grad():
             for p in model.parameters():
@@ -326,7 +332,7 @@ def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
             loss.backward()
             opt.step()
     return {"type": type(snap).__name__, "at_once": at_once, "after": _plain_state(snap),
-            "shares_memory": shares, "model_after": _plain_state(model)}
+            "extents": extents, "model_after": _plain_state(model)}
 
 
 # ---------------------------------------------------------------- count_parameters

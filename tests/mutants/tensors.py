@@ -64,6 +64,32 @@ def matmul_shape(a_shape, b_shape):
     except RuntimeError as error:
         raise ValueError(str(error)) from None
 ''', r"uses torch"),
+    Mutant("matmul_shape_with_torch_alias", "matmul_shape", '''
+import torch as T
+
+
+def matmul_shape(a_shape, b_shape):
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError("0-d")
+    try:
+        return tuple(T.matmul(T.empty(a_shape), T.empty(b_shape)).shape)
+    except RuntimeError as error:
+        raise ValueError(str(error)) from None
+''', r"matmul_shape uses torch: `T` \(line \d+\)"),
+    Mutant("matmul_shape_torch_in_helper", "matmul_shape", '''
+def _torch_shape(a_shape, b_shape):
+    engine = __import__("torch")
+    return tuple(engine.matmul(engine.empty(a_shape), engine.empty(b_shape)).shape)
+
+
+def matmul_shape(a_shape, b_shape):
+    if len(a_shape) == 0 or len(b_shape) == 0:
+        raise ValueError("0-d")
+    try:
+        return _torch_shape(a_shape, b_shape)
+    except RuntimeError as error:
+        raise ValueError(str(error)) from None
+''', r"matmul_shape uses torch: `__import__\('torch'\)` in its helper `_torch_shape` \(line \d+\)"),
     Mutant("matmul_shape_no_vector_rules", "matmul_shape", '''
 def matmul_shape(a_shape, b_shape):
     if len(a_shape) < 1 or len(b_shape) < 1 or a_shape[-1] != b_shape[-2 if len(b_shape) > 1 else -1]:
@@ -106,6 +132,14 @@ def count_negatives(x):
         total += value < 0
     return int(total)
 ''', r"uses a `for` loop"),
+    Mutant("count_negatives_loop_in_helper", "count_negatives", '''
+def _negatives(values):
+    return sum(1 for value in values if value < 0)
+
+
+def count_negatives(x):
+    return int(_negatives(x.flatten().tolist()))
+''', r"uses a comprehension in its helper `_negatives` \(line \d+\)"),
     Mutant("count_negatives_tensor", "count_negatives", '''
 def count_negatives(x):
     return (x < 0).sum()

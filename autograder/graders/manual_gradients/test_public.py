@@ -150,8 +150,8 @@ def tuple_of(value, count: int, name: str, what: str) -> tuple:
 
 
 def not_the_inputs(call: Call, name: str, count: int) -> None:
-    for part, (is_arg, shares) in enumerate(zip(call.raw["parts_are_args"], call.raw["parts_share_memory"])):
-        checks.that(not any(is_arg) and not any(shares),
+    for part in range(len(call.part_extents)):
+        checks.that(not any(call.part_shares_memory_with_arg(part, i) for i in range(len(call.args_after))),
                     f"{name} returned one of its inputs (or a view of it) as item {part + 1} of the result; "
                     "return new tensors.",
                     hint="The caller may change the gradient it gets back; that must not change the "

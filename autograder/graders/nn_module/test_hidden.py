@@ -11,7 +11,7 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
+from autograder import checks, memory
 from autograder.student import GradingFailure, NotImplementedYet
 from autograder.graders.nn_module.test_public import (FORWARD_HINT, LAYER_NAMES_HINT, SAVE_HINT, SNAPSHOT_HINT,
                                                       TRAIN_HINT, check_losses, check_mlp_registered,
@@ -190,5 +190,7 @@ def test_snapshot_shares_no_memory(student):
     state, (X, Y) = network_state(110), regression_problem(111, n=8)
     result = probe(student, "snapshot_run", state, "train", X, Y, what="snapshot", hint=SNAPSHOT_HINT)
     checks.that(result["type"] in ("dict", "OrderedDict"), "snapshot did not return a dict.", hint=SNAPSHOT_HINT)
-    checks.that(not result["shares_memory"], "snapshot shares memory with the model's live weights.",
+    extents = result.get("extents") or {}
+    checks.that(not memory.any_overlap(extents.get("snapshot"), extents.get("live")),
+                "snapshot shares memory with the model's live weights.",
                 hint=SNAPSHOT_HINT)

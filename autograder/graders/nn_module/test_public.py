@@ -92,11 +92,15 @@ def oracle_train(state, X, Y, epochs, lr, momentum=0.9):
 def probe(student, name, *args, what, hint, **kwargs):
     """student.probe(...), adding `hint` to a failure of the student's code that has none."""
     try:
-        return student.probe(f"nn_module:{name}", *args, what=what, **kwargs)
+        result = student.probe(f"nn_module:{name}", *args, what=what, **kwargs)
     except NotImplementedYet:
         raise
     except GradingFailure as failure:
         raise GradingFailure(failure.message, hint=failure.hint or hint, details=failure.details) from None
+    if isinstance(result, dict) and isinstance(result.get("parameters"), list):
+        # The devices the model is on, read here from the tensors received, not from the probe.
+        result["devices"] = sorted({t.device.type for t in result["parameters"] if type(t) is torch.Tensor})
+    return result
 
 
 def a(noun):
