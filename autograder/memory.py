@@ -1,11 +1,13 @@
 """Where a tensor or array lies in memory, so that the grader decides what shares memory.
 
-The student's process only *measures*: `extent(x)` is the raw geometry of a plain tensor or
-NumPy array (its first element's address, element size, shape and strides in bytes), plain
-numbers that cross the wire. The grader *decides* from two extents: `overlaps(a, b)` (the
-bytes they span intersect: one is a view of the other, or both of a third) and `same_view(a, b)`
-(the same bytes in the same geometry: "x itself"). No verdict is ever computed in the
-student's process, so replacing a helper there cannot turn a copy into a view.
+`extent(x)` is the raw geometry of a plain tensor or NumPy array (its first element's address,
+element size, shape and strides in bytes). The grader *decides* from two extents:
+`overlaps(a, b)` (the bytes they span intersect: one is a view of the other, or both of a
+third) and `same_view(a, b)` (the same bytes in the same geometry: "x itself"). For a call's
+value and arguments the grader measures the tensors it decoded (the wire keeps shared memory
+shared); a few probes measure in the student's process and send extents, which tamper
+detection guards (`autograder.integrity`). No verdict is ever computed in the student's
+process, so replacing a helper there cannot turn a copy into a view.
 
 Identity across the process boundary is geometry: a tensor and `t.view(t.shape)` are the same
 view of the same memory, which is what "returns x itself" is meant to check (an in-place

@@ -148,11 +148,15 @@ class Call:
         self._trusted()
         return self.raw["args_after"]
 
-    # Behaviour is decided here, from what the student's process measured (autograder.memory),
-    # never from a verdict it sent.
+    # Behaviour is decided here, never from a verdict the student's process sent: the value and
+    # the arguments after the call arrive in one reply, and the wire keeps the memory they share
+    # shared, in the same layout, so where they lie *here* (autograder.memory) tells.
     def _extent(self, i: int):
-        extents = self.raw.get("extents")
-        return extents[i] if type(extents) is list and 0 <= i < len(extents) else None
+        """Where the value (i == 0) or argument i - 1 lies in memory, in this process."""
+        after = self.raw.get("args_after")
+        if i == 0:
+            return memory.extent(self.raw.get("value"))
+        return memory.extent(after[i - 1]) if type(after) is list and 0 < i <= len(after) else None
 
     def is_arg(self, i: int) -> bool:
         """The value is argument i itself: the same memory, in the same geometry, of the same type."""

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import checks, memory, regrade
+from autograder import checks, memory, regrade, wire
 from autograder.student import Call, GradingFailure, Student
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,7 +44,6 @@ def test_malformed_extents_decide_nothing(garbage):
 
 def call_of(value, *args, rng_after=None, seed=7, tampered=()):
     raw = {"value": value, "args_after": list(args),
-           "extents": [memory.extent(value)] + [memory.extent(a) for a in args],
            "rng_after": torch.Generator().manual_seed(seed).get_state() if rng_after is None else rng_after}
     return Call("f", raw, None, seed=seed, tampered=tuple(tampered))
 
@@ -52,10 +51,22 @@ def call_of(value, *args, rng_after=None, seed=7, tampered=()):
 def test_call_decides_from_measurements_not_from_booleans():
     x = torch.ones(2, 3)
     forged = call_of(x.clone(), x)
-    forged.raw.update(is_arg=[True], shares_memory=[True], rng_changed=False)   # the old, forgeable fields
+    forged.raw.update(is_arg=[True], shares_memory=[True], rng_changed=False,   # the old, forgeable fields
+                      extents=[memory.extent(x)] * 2)   # and measurements made in the student's process
     assert not forged.is_arg(0) and not forged.shares_memory_with_arg(0)
     assert call_of(x, x).is_arg(0) and call_of(x.view(6), x).shares_memory_with_arg(0)
     assert not call_of(x.view(6), x).is_arg(0)
+
+
+def test_sharing_is_decided_from_what_the_wire_delivers():
+    x = torch.arange(6.0).reshape(2, 3)
+    array = np.arange(4.0)
+    cases = [(x, x, True, True), (x.t(), x, True, False), (x[1], x, True, False), (x.clone(), x, False, False),
+             (torch.from_numpy(array), array, True, False), (torch.tensor(array), array, False, False)]
+    for value, arg, shares, itself in cases:
+        raw = wire.loads(*wire.dumps({"value": value, "args_after": [arg]}))
+        call = Call("f", {**raw, "rng_after": None}, None)
+        assert (call.shares_memory_with_arg(0), call.is_arg(0)) == (shares, itself), (value, arg)
 
 
 def test_rng_change_is_judged_against_the_seed_the_grader_sent():

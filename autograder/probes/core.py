@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from autograder.memory import extent
 
 
 class MissingName(Exception):
@@ -24,20 +23,15 @@ def attribute(student, name: str):
 def call(student, name: str, args: tuple = (), kwargs: dict | None = None) -> dict:
     """Call `student.<name>(*args, **kwargs)` and report what the grader needs to judge it.
 
-    Returns {"value", "args_after", "extents", "rng_after"}: the value; the arguments as they
-    are after the call; where the value and each argument lie in memory (`autograder.memory`,
-    value first); the global torch RNG state afterwards. Nothing here is a verdict: the grader
-    decides "is argument i", "shares memory" and "changed the RNG" from these observations
-    (it knows the state the RNG was seeded to before the call).
+    Returns {"value", "args_after", "rng_after"}: the value; the arguments as they are after
+    the call (in the same reply as the value, so the memory they share arrives shared: see
+    `autograder.wire`); the global torch RNG state afterwards. Nothing here is a verdict: the
+    grader decides "is argument i", "shares memory" and "changed the RNG" from these
+    observations (it knows the state the RNG was seeded to before the call).
     """
     function = attribute(student, name)
     value = function(*args, **(kwargs or {}))
-    return {
-        "value": value,
-        "args_after": list(args),
-        "extents": [extent(value)] + [extent(arg) for arg in args],
-        "rng_after": torch.get_rng_state(),
-    }
+    return {"value": value, "args_after": list(args), "rng_after": torch.get_rng_state()}
 
 
 def call_many(student, name: str, arg_lists: list) -> list:
