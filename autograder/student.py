@@ -517,7 +517,8 @@ def _exit_hint(returncode: int | None) -> str:
     if returncode is not None and returncode >= 0:
         return "Do not call os._exit(), sys.exit() or exit() in graded code."
     if returncode == -9:
-        return "It was killed, most likely for using too much memory or time."
+        return ("It was killed, most likely for using too much memory or time (every process it starts "
+                "counts towards its memory).")
     if returncode == -25:
         return "It wrote a file larger than the limit for files (64 MB)."
     if returncode == -11:

@@ -7,6 +7,7 @@ and let it reach the Python installation. Elsewhere they are skipped, with that 
 import json
 import os
 import pwd
+import re
 import socket
 import subprocess
 import time
@@ -151,7 +152,9 @@ def test_fork_bomb_costs_only_its_test(tmp_path, student_user):
     assert time.monotonic() - started < 120
     lost = failing(outcome)
     assert lost and all("count_negatives" in t["tags"] for t in lost)
-    assert any("too many processes" in t["output"] or "did not finish" in t["output"] for t in lost)
+    # Whichever limit it meets first: the number of processes, the time, or (every copy holds
+    # torch) the memory cgroup's OOM killer.
+    assert any(re.search("too many processes|did not finish|killed by SIGKILL", t["output"]) for t in lost)
     assert processes_of(student_user) == []
 
 
