@@ -171,10 +171,10 @@ class Call:
 
     @property
     def part_extents(self) -> list:
-        """Where each item of a tuple/list result lies (probes that report them), else []."""
+        """Where each item of a tuple/list result lies, in this process; [] for other results."""
         self._trusted()
-        parts = self.raw.get("part_extents")
-        return parts if type(parts) is list else []
+        value = self.raw.get("value")
+        return [memory.extent(part) for part in value] if type(value) in (tuple, list) else []
 
     def part_shares_memory_with_arg(self, part: int, i: int) -> bool:
         extent = self.part_extents[part]
