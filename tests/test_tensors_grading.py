@@ -69,7 +69,9 @@ def test_hostile_submission_gets_no_forged_points(tmp_path, reference_outcome, c
     expected = json.loads((source / "expected.json").read_text())
     folder = tmp_path / "submission"
     shutil.copytree(source / "files", folder) if (source / "files").exists() else folder.mkdir()
-    (folder / "tensors.py").write_text(solution_source("tensors") + "\n\n" + (source / "attack.py").read_text())
+    prelude = (HOSTILE / expected["prelude"]).read_text() if "prelude" in expected else ""  # helpers cases share
+    (folder / "tensors.py").write_text(solution_source("tensors") + "\n\n" + prelude + "\n\n"
+                                       + (source / "attack.py").read_text())
     started = time.monotonic()
     outcome = grade_file("tensors", folder, tmp_path / "results.json", call_timeout=3)
     assert time.monotonic() - started < 180, "grading must stay well inside Gradescope's time limit"
