@@ -27,34 +27,37 @@ def become_subreaper() -> bool:
         return False
 
 
-def children(pid: int) -> list[int]:
-    """Direct children of `pid`, from /proc."""
-    found = []
+def process_table() -> dict[int, tuple[int, int]]:
+    """pid: (parent, process group) of every process, from one scan of /proc."""
+    table = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return found
+        return table
     for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as stat:
-                fields = stat.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 2 and int(fields[1]) == pid:
-            found.append(int(entry))
-    return found
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as stat:
+                    fields = stat.read().rsplit(b")", 1)[1].split()
+                table[int(entry)] = (int(fields[1]), int(fields[2]))
+            except (OSError, IndexError, ValueError):
+                continue
+    return table
 
 
-def descendants(pid: int) -> list[int]:
-    seen, todo = [], [pid]
+def descendants(pid: int, table: dict[int, tuple[int, int]] | None = None) -> list[int]:
+    """Every process below `pid`, from `table` (a fresh scan of /proc by default)."""
+    table = process_table() if table is None else table
+    children: dict[int, list[int]] = {}
+    for child, (parent, _) in table.items():
+        children.setdefault(parent, []).append(child)
+    found, todo = [], [pid]
     while todo:
-        for child in children(todo.pop()):
-            if child not in seen:
-                seen.append(child)
+        for child in children.get(todo.pop(), ()):
+            if child not in found:
+                found.append(child)
                 todo.append(child)
-    return seen
+    return found
 
 
 def kill_descendants(timeout: float = 10.0) -> int:

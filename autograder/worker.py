@@ -25,7 +25,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder import cgroup
+from autograder import cgroup, reaper
 from autograder.launch import python_command
 from autograder.sandbox import MEMORY_MB
 
@@ -331,8 +331,8 @@ def strays(main: int, quick: bool = False) -> list[int]:
     if found is None:
         if inside is None and quick:
             return []
-        table = _process_table()
-        found = set(_descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
+        table = reaper.process_table()
+        found = set(reaper.descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
     level = len(_namespace_pids(main))
     mains = {main}
     for pid in found:
@@ -352,31 +352,6 @@ def _namespace_pids_seen_by(main: int) -> list[int] | None:
         return [int(entry) for entry in os.listdir(proc) if entry.isdigit()]
     except OSError:
         return None
-
-
-def _process_table() -> dict[int, tuple[int, int]]:
-    """pid: (parent, process group), from /proc."""
-    table = {}
-    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", "rb") as stat:
-                    fields = stat.read().rsplit(b")", 1)[1].split()
-                table[int(entry)] = (int(fields[1]), int(fields[2]))
-            except (OSError, IndexError, ValueError):
-                continue
-    return table
-
-
-def _descendants(pid: int, table: dict[int, tuple[int, int]]) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        parent = todo.pop()
-        for child, (ppid, _) in table.items():
-            if ppid == parent and child not in found:
-                found.append(child)
-                todo.append(child)
-    return found
 
 
 def _namespace_pids(pid: int) -> list[int]:
