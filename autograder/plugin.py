@@ -83,11 +83,12 @@ class Grading:
             worker = Worker(cwd=path.parent, sandbox=sandbox, zygote=config.stash.get(ZYGOTE, None),
                             warm_up=self.assignment.warm_up)
             worker.start()
-            program = config.getoption("--program")
-            self.student = Student(worker=worker, path=str(path), module_name=path.stem,
-                                   source=path.read_text(encoding="utf-8"),
-                                   program=Program.from_dict(json.loads(Path(program).read_text())) if program else None,
-                                   memory_mb=sandbox.get("memory_mb", MEMORY_MB))
+            planned = config.getoption("--program")
+            program = Program.from_dict(json.loads(Path(planned).read_text())) if planned else None
+            # The prepared file is the plan's source text: read it again only without a plan.
+            source = program.source.text if program else path.read_text(encoding="utf-8")
+            self.student = Student(worker=worker, path=str(path), module_name=path.stem, source=source,
+                                   program=program, memory_mb=sandbox.get("memory_mb", MEMORY_MB))
             timeout = config.getoption("--call-timeout")
             if timeout:
                 self.student.call_timeout = timeout
