@@ -31,7 +31,7 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard requirements/*.txt)
 venv: $(STAMP)
 
 demo: $(STAMP)
-	@$(BIN)/python -m autograder.demo
+	@$(BIN)/python -m autograder.instructor.demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -43,23 +43,23 @@ check: $(STAMP)
 	@$(BIN)/autograder grade $(ASSIGNMENT) $(SUBMISSION) --out $(OUT) --details --public-only
 
 stubs: $(STAMP)
-	$(BIN)/python -m autograder.stubgen
-	$(BIN)/python -m autograder.handouts
+	$(BIN)/python -m autograder.instructor.stubgen
+	$(BIN)/python -m autograder.instructor.handouts
 
 bench: $(STAMP)
-	@$(BIN)/python -m autograder.bench
+	@$(BIN)/python -m autograder.instructor.bench
 
 autograder: $(STAMP)
-	@$(BIN)/python -m autograder.packaging autograder
+	@$(BIN)/python -m autograder.instructor.bundles autograder
 
 student-bundle: $(STAMP)
-	@$(BIN)/python -m autograder.packaging student-bundle
+	@$(BIN)/python -m autograder.instructor.bundles student-bundle
 
 regrade: $(STAMP)
 	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT)
 
 bench-regrade: $(STAMP)
-	@$(BIN)/python -m autograder.bench --regrade
+	@$(BIN)/python -m autograder.instructor.bench --regrade
 
 clean:
 	rm -rf $(VENV) build dist results.json

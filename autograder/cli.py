@@ -8,11 +8,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 from pathlib import Path
 
-from autograder.assignments import NAMES
+from autograder.course import NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -66,8 +67,8 @@ def main(argv: list[str] | None = None) -> int:
         return grade_command(args)
     if args.command in ("gradescope", "regrade"):
         try:
-            module = __import__(f"autograder.{'gradescope_run' if args.command == 'gradescope' else 'regrade'}",
-                                fromlist=["run"])
+            name = "autograder.supervisor.gradescope" if args.command == "gradescope" else "autograder.instructor.regrade"
+            module = importlib.import_module(name)
         except ImportError as error:
             print(f"autograder {args.command} is not available here ({error}); it is an instructor's command.",
                   file=sys.stderr)
@@ -77,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def grade_command(args: argparse.Namespace) -> int:
-    from autograder.grading import Options, ResultsNotWritten, grade
+    from autograder.supervisor.grade import Options, ResultsNotWritten, grade
     from autograder.report import print_table
 
     options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,

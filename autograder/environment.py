@@ -4,7 +4,7 @@
 standard library; `requirements/grader.txt` is what the grader itself runs with, and
 `requirements/instructor.txt` the instructors' tools and the kit's tests (names only;
 constraints.txt pins the versions). pyproject.toml, the Makefile, Gradescope's setup.sh, the
-student bundle (autograder/packaging.py) and the handouts (autograder/handouts.py) all read
+student bundle (autograder/instructor/bundles.py) and the handouts (autograder/instructor/handouts.py) all read
 them. This module reads the declaration for the grader and keeps student code to it:
 
 Grader side (trusted; reads files, imports pypa `packaging`):
@@ -40,7 +40,7 @@ KINDS = ("student", "grader", "instructor")
 # A comment `# import X` on a line of requirements/student.txt: how students import the package.
 SHOWN_AS = re.compile(r"#\s*import\s+([A-Za-z_][\w.]*)")
 # Never importable by student code, whatever `allowed` says: the grader itself, and the child's
-# `__main__` (which is autograder.child).
+# `__main__` (which is autograder.child.main).
 NEVER = frozenset({"autograder", "__main__"})
 
 

@@ -40,7 +40,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import packaging, results
+from autograder.instructor import bundles
+
+from autograder import results
 
 ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / "build" / "gradescope-env"
@@ -93,7 +95,7 @@ class GradescopeEnv:
 
     def zip(self, assignment: str) -> Path:
         if assignment not in self._zips:
-            self._zips[assignment] = packaging.build_autograder_zip(assignment, self.work / "dist")
+            self._zips[assignment] = bundles.build_autograder_zip(assignment, self.work / "dist")
         return self._zips[assignment]
 
     def unpack(self, assignment: str) -> Path:
@@ -119,7 +121,7 @@ class GradescopeEnv:
 
     def grade_batch(self, assignment: str, items: list[tuple[Path, Path]],
                     call_timeout: float | None = None) -> list[dict]:
-        """`autograder.grading.grade_batch` (jobs=2) run by this environment's Python from the
+        """`autograder.supervisor.grade.grade_batch` (sessions=2) run by this environment's Python from the
         unpacked kit; each results.json is written to its out path. Returns them, validated."""
         kit = self.unpack(assignment) / "source"
         request = {"assignment": assignment, "call_timeout": call_timeout,
@@ -127,10 +129,10 @@ class GradescopeEnv:
         code = ("import json, sys\n"
                 "sys.path.insert(0, sys.argv[1])\n"
                 "from pathlib import Path\n"
-                "from autograder.grading import Options, grade_batch\n"
+                "from autograder.supervisor.grade import Options, grade_batch\n"
                 "request = json.loads(sys.argv[2])\n"
                 "grade_batch(request['assignment'], [(Path(s), Path(o)) for s, o in request['items']],\n"
-                "            Options(call_timeout=request['call_timeout']), jobs=2)\n")
+                "            Options(call_timeout=request['call_timeout']), sessions=2)\n")
         for _, out in items:
             Path(out).parent.mkdir(parents=True, exist_ok=True)
         process = subprocess.run([str(self.python), "-I", "-c", code, str(kit), json.dumps(request)], cwd=kit,
@@ -173,7 +175,7 @@ def build(work: Path) -> GradescopeEnv:
     problem = base_python_problem()
     if problem:
         pytest.skip(problem)
-    source = unpack(packaging.build_autograder_zip("tensors", work / "dist"), work) / "source"
+    source = unpack(bundles.build_autograder_zip("tensors", work / "dist"), work) / "source"
     index = torch_index()
     key = cache_key(source, index)
     folder = CACHE / key

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import results
-from autograder.assignments import Assignment
-from autograder.grading import Options, grade
+from autograder.course import Assignment
+from autograder.supervisor.grade import Options, grade
 
 ROOT = Path(__file__).resolve().parent.parent
 

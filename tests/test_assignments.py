@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from autograder.assignments import API, Assignment, available
+from autograder.course import API, Assignment, available
 from kit import failing, graded
 
 ASSIGNMENTS = [a.name for a in available()]
@@ -46,7 +46,7 @@ def test_every_spec_name_is_graded_and_every_test_names_one(assignment):
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_public_graders_do_not_need_the_reference(assignment):
-    from autograder.assignments import Assignment
+    from autograder.course import Assignment
 
     source = (Assignment.get(assignment).graders / "test_public.py").read_text()
     for node in ast.walk(ast.parse(source)):

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.grading import Options, grade_batch
+from autograder.supervisor.grade import Options, grade_batch
 from kit import ROOT, failing, solution_source
 
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def test_batch_grades_each_submission_like_a_single_grade(tmp_path):
              (broken, tmp_path / "c.json"), (ROOT / "assignments" / "tensors", tmp_path / "d.json"),
              (ROOT / "solutions" / "tensors.py", tmp_path / "e.json")]
     seen = []
-    outcomes = grade_batch("tensors", items, jobs=2, on_done=lambda index, _: seen.append(index))
+    outcomes = grade_batch("tensors", items, sessions=2, on_done=lambda index, _: seen.append(index))
     assert sorted(seen) == list(range(5))
     full = outcomes[0]["score"]
     assert full > 0 and failing(outcomes[0]) == [] and outcomes[4]["score"] == full
@@ -58,6 +58,6 @@ def test_a_batch_session_over_its_deadline_is_stopped_and_the_rest_still_graded(
     slow = tmp_path / "slow.py"
     slow.write_text(solution_source("tensors") + HANGS)
     items = [(slow, tmp_path / "slow.json"), (ROOT / "solutions" / "tensors.py", tmp_path / "good.json")]
-    outcomes = grade_batch("tensors", items, Options(call_timeout=5, session_timeout=30), jobs=1)
+    outcomes = grade_batch("tensors", items, Options(call_timeout=5, session_timeout=30), sessions=1)
     assert "took longer than 30 s" in outcomes[0]["output"] and failing(outcomes[0])
     assert outcomes[1]["score"] > 0 and failing(outcomes[1]) == []

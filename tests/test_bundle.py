@@ -11,8 +11,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import environment, packaging, results
-from autograder.assignments import NAMES, Assignment
+from autograder import environment, results
+
+from autograder.instructor import bundles
+from autograder.course import NAMES, Assignment
 from kit import solution_source
 
 ASSIGNMENT = "tensors"
@@ -20,7 +22,7 @@ ASSIGNMENT = "tensors"
 
 @pytest.fixture(scope="module")
 def bundle(tmp_path_factory):
-    return packaging.build_student_bundle(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
+    return bundles.build_student_bundle(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
 
 
 def bundle_files(folder: Path) -> list[Path]:
@@ -42,25 +44,25 @@ def test_bundle_has_what_students_need(bundle):
     assert {r for r in requirements if r.startswith("numpy")} == {
         'numpy==2.4.6; python_version >= "3.11"', 'numpy==2.2.6; python_version < "3.11"'}
     # What student code may import (but torch, installed first) and what the grader needs, from requirements/.
-    installs = {packaging._normal(r.split("==")[0]) for r in requirements}
+    installs = {bundles._normal(r.split("==")[0]) for r in requirements}
     declared = environment.student_distributions() + environment.grader_distributions()
-    assert installs == {packaging._normal(n) for n in declared} - {"torch"}
-    assert not installs & {packaging._normal(n) for n in environment.instructor_distributions()}
+    assert installs == {bundles._normal(n) for n in declared} - {"torch"}
+    assert not installs & {bundles._normal(n) for n in environment.instructor_distributions()}
     assert (bundle / "requirements" / "student.txt").read_bytes() == environment.requirements_file("student").read_bytes()
     # Colab has every student package already; reinstalling IPython there can break its kernel.
-    colab = {packaging._normal(r.split("==")[0]) for r in (bundle / "requirements-colab.txt").read_text().splitlines()}
-    assert colab == {packaging._normal(n) for n in environment.grader_distributions()}
+    colab = {bundles._normal(r.split("==")[0]) for r in (bundle / "requirements-colab.txt").read_text().splitlines()}
+    assert colab == {bundles._normal(n) for n in environment.grader_distributions()}
     assert "!pip install -r requirements-colab.txt" in readme
     assert f"Your code may import {environment.available_text()}" in " ".join(readme.split())
-    assert not [n for n in names if n.startswith("autograder/") and n.split("/")[1] in packaging.INSTRUCTOR_ONLY]
-    assert "autograder/handouts.py" not in names and "autograder/packaging.py" not in names
+    assert not [n for n in names if n.startswith("autograder/") and n.split("/")[1] in bundles.INSTRUCTOR_ONLY]
+    assert "autograder/instructor/handouts.py" not in names and "autograder/instructor/bundles.py" not in names
     with zipfile.ZipFile(bundle.with_suffix(".zip")) as archive:
         assert sorted(archive.namelist()) == sorted(f"tensors/{n}" for n in names)
 
 
-@pytest.mark.parametrize("name", [n for n in NAMES if packaging.handed_out(Assignment(n))])
+@pytest.mark.parametrize("name", [n for n in NAMES if bundles.handed_out(Assignment(n))])
 def test_bundle_holds_no_solution_and_no_hidden_grader(name, tmp_path):
-    folder = packaging.build_student_bundle(name, tmp_path)
+    folder = bundles.build_student_bundle(name, tmp_path)
     with zipfile.ZipFile(folder.with_suffix(".zip")) as archive:
         contents = {n: archive.read(n) for n in archive.namelist()}
     contents.update({str(p.relative_to(folder.parent)): p.read_bytes() for p in bundle_files(folder)})
@@ -129,7 +131,7 @@ def test_reference_scores_full_public_marks_as_script_and_as_notebook(bundle):
         assert possible > 0 and outcome["score"] == pytest.approx(possible), outcome
     finally:
         shutil.move(bundle / "stub.py.orig", bundle / "tensors.py")
-    notebook = packaging.stub_notebook(solution_source(ASSIGNMENT), ASSIGNMENT)
+    notebook = bundles.stub_notebook(solution_source(ASSIGNMENT), ASSIGNMENT)
     nbformat.write(notebook, bundle / "solved.ipynb")
     graded, _ = check(bundle, "solved.ipynb")
     assert graded["score"] == pytest.approx(possible)

@@ -1,7 +1,7 @@
 """Behaviour and source checks that a submission cannot forge (issue 10, item 7), without a grading
-session: memory decisions (autograder.memory), what a function reaches (autograder.reach, via
+session: memory decisions (autograder.session.memory), what a function reaches (autograder.submission.reach, via
 checks.no_loops / checks.pure_python), the RNG decision of `Call`, tamper detection
-(autograder.integrity) and its line in the regrade summary."""
+(autograder.child.integrity) and its line in the regrade summary."""
 
 import subprocess
 import sys
@@ -12,8 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import checks, memory, regrade, wire
-from autograder.student import Call, GradingFailure, Student
+from autograder.session import checks, memory
+
+from autograder.instructor import regrade
+
+from autograder import wire
+from autograder.session.student import Call, GradingFailure, Student
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -80,18 +84,18 @@ def test_rng_change_is_judged_against_the_seed_the_grader_sent():
 
 def test_observations_of_a_tampered_call_fail_with_a_clear_message():
     x = torch.ones(2)
-    call = call_of(x, x, tampered=["autograder.probes.core.call"])
+    call = call_of(x, x, tampered=["autograder.child.probes.core.call"])
     assert call.value is x   # the value is the student's own: still usable
     for observe in (lambda: call.is_arg(0), lambda: call.args_after, lambda: call.rng_changed):
         with pytest.raises(GradingFailure, match=r"While f ran, your code changed code the grader relies on "
-                                                 r"\(`autograder\.probes\.core\.call`\)"):
+                                                 r"\(`autograder\.child\.probes\.core\.call`\)"):
             observe()
 
 
 # ---------------------------------------------------------------- source checks follow names
 
 def student_from(source: str) -> Student:
-    return Student(worker=None, path="/tmp/tensors.py", module_name="tensors", source=textwrap.dedent(source),
+    return Student(process=None, path="/tmp/tensors.py", module_name="tensors", source=textwrap.dedent(source),
                    allowed=("torch", "numpy"), available="")
 
 
@@ -155,11 +159,11 @@ TAMPER = r'''
 import sys, time
 import numpy, torch
 from autograder import wire
-from autograder.child import _import_probes
-from autograder.integrity import Snapshot
+from autograder.child.main import _import_probes
+from autograder.child.integrity import Snapshot
 _import_probes()
 snapshot = Snapshot()
-core = sys.modules["autograder.probes.core"]
+core = sys.modules["autograder.child.probes.core"]
 original = (core.call, torch.equal, torch.Tensor.detach, core.attribute.__code__)
 core.call = lambda *a: None
 core.len = lambda x: 0
@@ -167,13 +171,13 @@ torch.equal = lambda *a: True
 torch.Tensor.detach = lambda self: self
 core.attribute.__code__ = (lambda student, name: None).__code__
 sys.modules["autograder.wire"] = type(sys)("fake")
-sys.modules["autograder.grading"] = type(sys)("fake")   # not imported in the child: a stand-in
-sys.modules["autograder.probes.manual_gradients"].FUNCTIONS["cubic_sum"] = None
+sys.modules["autograder.supervisor.grade"] = type(sys)("fake")   # not imported in the child: a stand-in
+sys.modules["autograder.child.probes.manual_gradients"].FUNCTIONS["cubic_sum"] = None
 numpy.brand_new = 1                   # additions outside the kit are not tampering
 print(snapshot.restore())
 print((core.call, torch.equal, torch.Tensor.detach, core.attribute.__code__) == original, hasattr(core, "len"),
-      sys.modules["autograder.wire"].__name__, sys.modules["autograder.probes.manual_gradients"].FUNCTIONS["cubic_sum"] is not None,
-      "autograder.grading" in sys.modules)
+      sys.modules["autograder.wire"].__name__, sys.modules["autograder.child.probes.manual_gradients"].FUNCTIONS["cubic_sum"] is not None,
+      "autograder.supervisor.grade" in sys.modules)
 print(snapshot.restore())
 from torch.overrides import TorchFunctionMode
 mode = TorchFunctionMode()
@@ -194,8 +198,8 @@ def test_snapshot_names_and_puts_back_every_change():
     lines = result.stdout.splitlines()
     assert result.returncode == 0, result.stderr
     assert eval(lines[0]) == sorted([   # noqa: S307 - our own output
-        "autograder.probes.core.attribute", "autograder.probes.core.call", "autograder.probes.core.len",
-        "autograder.probes.manual_gradients.FUNCTIONS", "sys.modules['autograder.grading']",
+        "autograder.child.probes.core.attribute", "autograder.child.probes.core.call", "autograder.child.probes.core.len",
+        "autograder.child.probes.manual_gradients.FUNCTIONS", "sys.modules['autograder.supervisor.grade']",
         "sys.modules['autograder.wire']",
         "torch.Tensor.detach", "torch.equal"])
     assert lines[1] == "True False autograder.wire True False"
@@ -213,11 +217,11 @@ def test_regrade_summary_names_submissions_that_tampered(tmp_path):
             outcome["extra_data"] = extra
         return regrade.Row(regrade.Submission(folder, None, names=["Ada"]), "graded", results=outcome)
 
-    rows = [row("submission_1"), row("submission_2", {"tampered": [{"name": "autograder.probes.core.call",
+    rows = [row("submission_1"), row("submission_2", {"tampered": [{"name": "autograder.child.probes.core.call",
                                                                      "when": "loading tensors.py"}]}),
             row("submission_3", {"tampered": "garbage"})]
     regrade.write_summary(tmp_path / "summary.md", "tensors", rows, ["t"], [], 1.0, 1)
     text = (tmp_path / "summary.md").read_text()
     assert "## Submissions that changed the grader's code in their process" in text
-    assert "- 2 (Ada): autograder.probes.core.call" in text
+    assert "- 2 (Ada): autograder.child.probes.core.call" in text
     assert "- 1 " not in text and "- 3 " not in text

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from autograder import results
-from autograder.grading import Options, grade_batch
+from autograder.supervisor.grade import Options, grade_batch
 from kit import failing
 
 pytestmark = pytest.mark.slow
@@ -69,7 +69,7 @@ def check(case: str, outcome: dict) -> None:
 def here(tmp_path_factory) -> dict[str, dict]:
     out = tmp_path_factory.mktemp("corpus")
     return grade_corpus(lambda assignment, items: grade_batch(
-        assignment, items, Options(call_timeout=CALL_TIMEOUT), jobs=2), out)
+        assignment, items, Options(call_timeout=CALL_TIMEOUT), sessions=2), out)
 
 
 @pytest.mark.parametrize("case", CASES)

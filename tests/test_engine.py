@@ -9,29 +9,29 @@ from pathlib import Path
 import pytest
 import torch
 
-from autograder import reaper, sandbox
-from autograder import student as student_module  # its limits, patched in one test
-from autograder.assignments import Assignment
-from autograder.program import plan
-from autograder.source import from_notebook, from_script
-from autograder.student import GradingFailure, Student
-from autograder.worker import Worker, child_env
-from autograder.zygote import ForkedProcess, Zygote
+from autograder.isolation import processes, sandbox
+from autograder.session import student as student_module  # its limits, patched in one test
+from autograder.course import Assignment
+from autograder.submission.program import plan
+from autograder.submission.source import from_notebook, from_script
+from autograder.session.student import GradingFailure, Student
+from autograder.session.child_process import ChildProcess, child_env
+from autograder.session.zygote import ForkedProcess, Zygote
 
 
 def make_student(tmp_path: Path, source: str, zygote: Zygote | None = None, notebook: bool = False,
                  **settings) -> Student:
     """A Student for `source` (a script, or notebook cells separated by "# %%" lines), prepared
-    as autograder.submission prepares a file: every definition is graded."""
+    as autograder.submission.prepare prepares a file: every definition is graded."""
     if notebook:
         prepared = from_notebook(list(enumerate(source.split("# %%\n"), start=1)), "tensors.ipynb")
     else:
         prepared = from_script(source, "tensors.py")
     path = tmp_path / "tensors.py"
     path.write_text(prepared.text)
-    worker = Worker(cwd=tmp_path, zygote=zygote)
-    worker.start()
-    return Student(worker=worker, path=str(path), module_name="tensors", source=prepared.text,
+    process = ChildProcess(cwd=tmp_path, zygote=zygote)
+    process.start()
+    return Student(process=process, path=str(path), module_name="tensors", source=prepared.text,
                    program=plan(prepared), **settings)
 
 
@@ -46,14 +46,14 @@ def student(tmp_path):
 
     yield build
     for s in students:
-        s.worker.stop()
+        s.process.stop()
 
 
 def test_calls_return_plain_data_and_reuse_one_process(student):
     s = student("import torch\ndef double(x):\n    return x * 2\n")
     for _ in range(3):
         assert torch.equal(s.double(torch.arange(3)), torch.tensor([0, 2, 4]))
-    assert s.worker.starts == 1
+    assert s.process.starts == 1
 
 
 def test_timeout_kills_and_the_next_call_gets_a_fresh_process(student):
@@ -62,7 +62,7 @@ def test_timeout_kills_and_the_next_call_gets_a_fresh_process(student):
     with pytest.raises(GradingFailure, match="did not finish within 1 s"):
         s.slow()
     assert time.monotonic() - started < 45   # the 60 s sleep was cut (a loose bound: CI machines are busy)
-    assert s.fast() == 1 and s.worker.starts == 2
+    assert s.fast() == 1 and s.process.starts == 2
 
 
 def test_crash_is_reported_and_recovered(student):
@@ -104,7 +104,7 @@ def test_a_failing_statement_is_skipped_and_what_needs_it_says_why(student):
     assert "line 2: `import seaborn as sns` raised ModuleNotFoundError" in report
     assert report.endswith("Not run during grading: 1 statement of demo code (line 9: `print('demo')`); "
                            "1 import that graded code does not use (`import torch`).")
-    assert s.worker.starts == 1
+    assert s.process.starts == 1
 
 
 def test_a_statement_that_hangs_or_ends_the_process_is_left_out_and_the_rest_loads(student):
@@ -114,23 +114,23 @@ def test_a_statement_that_hangs_or_ends_the_process_is_left_out_and_the_rest_loa
     started = time.monotonic()
     assert s.double(2) == 4
     assert time.monotonic() - started < 45   # the 60 s sleep was cut (a loose bound: CI machines are busy)
-    assert s.worker.starts == 4   # the request with every statement, then one each: a new process after each culprit
+    assert s.process.starts == 4   # the request with every statement, then one each: a new process after each culprit
     with pytest.raises(GradingFailure, match=r"`SLOW` was not set: line 2 \(`SLOW = time.sleep\(60\)`\) did not "
                                              r"finish within 1 s, so it was skipped"):
         s.slow()
     with pytest.raises(GradingFailure, match=r"`GONE` was not set: line 3 \(`GONE = os._exit\(3\)`\) ended the "
                                              r"process running your code \(the process exited with code 3\)"):
         s.gone()
-    s.worker.stop()
-    assert s.double(3) == 6 and s.worker.starts == 5   # a reload leaves them out at once
+    s.process.stop()
+    assert s.double(3) == 6 and s.process.starts == 5   # a reload leaves them out at once
 
 
 def test_a_file_that_loads_cleanly_costs_two_requests_whatever_its_length(student):
     s = student("import torch\n" + "".join(f"C{i} = {i}\n" for i in range(30))
                 + "def f():\n    return " + " + ".join(f"C{i}" for i in range(30)) + "\n")
     ops = []
-    request = s.worker.request
-    s.worker.request = lambda message, timeout: ops.append(message["op"]) or request(message, timeout)
+    request = s.process.request
+    s.process.request = lambda message, timeout: ops.append(message["op"]) or request(message, timeout)
     assert s.f() == sum(range(30))
     assert ops == ["load", "run", "call"]
 
@@ -142,7 +142,7 @@ def test_loading_that_keeps_ending_the_process_gives_up_and_is_sticky(student, m
     for _ in range(2):
         with pytest.raises(GradingFailure, match="could not be loaded.*3 of its statements hung or ended the process"):
             s.f()
-    assert s.worker.starts == 4   # every statement at once, then one each: a new process per culprit
+    assert s.process.starts == 4   # every statement at once, then one each: a new process per culprit
 
 
 def test_errors_in_a_notebook_are_placed_by_cell_and_line(student):
@@ -162,7 +162,7 @@ def test_output_is_captured_and_capped(student):
     s = student("def noisy():\n    print('hello')\n    print('x' * 5_000_000)\n    return 1\n")
     assert s.noisy() == 1
     time.sleep(0.2)
-    printed = s.printed() + s.worker.output.take()
+    printed = s.printed() + s.process.output.take()
     assert printed.startswith("hello") and "more bytes of output not shown" in printed and len(printed) < 20_000
 
 
@@ -177,21 +177,21 @@ def test_reaper_kills_a_daemon_that_left_the_process_group(tmp_path):
     script = tmp_path / "daemon.py"
     script.write_text("import os, time\nif os.fork() == 0:\n    os.setsid()\n    if os.fork() == 0:\n"
                       "        time.sleep(60)\n    os._exit(0)\nos._exit(0)\n")
-    if not reaper.become_subreaper():
+    if not processes.become_subreaper():
         pytest.skip("child subreapers need Linux")
     os.system(f"python3 {script}")
     time.sleep(0.3)
-    assert reaper.descendants(os.getpid()), "the daemon should have been adopted by this process"
-    assert reaper.kill_descendants() >= 1
-    assert reaper.descendants(os.getpid()) == []
+    assert processes.descendants(os.getpid()), "the daemon should have been adopted by this process"
+    assert processes.kill_descendants() >= 1
+    assert processes.descendants(os.getpid()) == []
 
 
 def test_the_plugin_starts_the_child_before_the_session_imports_torch():
     # The session starts the student's process in pytest_configure; if loading the plugin
     # already imported torch, the two ~1.5 s imports would run one after the other.
-    code = "import sys, autograder.plugin; print('torch' in sys.modules)"
+    code = "import sys, autograder.session.plugin; print('torch' in sys.modules)"
     process = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert process.stdout.strip() == "False", "importing autograder.plugin imports torch"
+    assert process.stdout.strip() == "False", "importing autograder.session.plugin imports torch"
 
 
 def test_a_zygote_forks_children_that_serve_like_fresh_ones_and_it_ends_when_closed(tmp_path):
@@ -199,13 +199,13 @@ def test_a_zygote_forks_children_that_serve_like_fresh_ones_and_it_ends_when_clo
     try:
         s = make_student(tmp_path, "import torch\ndef double(x):\n    return x * 2\n", zygote=zygote)
         s.begin_test("test")
-        assert isinstance(s.worker.process, ForkedProcess), "the worker did not ask the zygote for its child"
+        assert isinstance(s.process.process, ForkedProcess), "the process did not ask the zygote for its child"
         assert torch.equal(s.double(torch.arange(3)), torch.tensor([0, 2, 4]))
-        first = s.worker.process.pid
-        s.worker.stop()
+        first = s.process.process.pid
+        s.process.stop()
         assert torch.equal(s.double(torch.arange(2)), torch.tensor([0, 2]))
-        assert s.worker.process.pid != first and s.worker.starts == 2
-        s.worker.stop()
+        assert s.process.process.pid != first and s.process.starts == 2
+        s.process.stop()
     finally:
         zygote.close()
     # Killed after close()'s grace period would read -9: the zygote must see EOF and return.
@@ -219,7 +219,7 @@ def test_a_child_that_cannot_start_is_the_graders_problem_not_the_students(tmp_p
     python.chmod(0o755)
     path = tmp_path / "tensors.py"
     path.write_text("def double(x):\n    return x * 2\n")
-    s = Student(worker=Worker(cwd=tmp_path, python=str(python)), path=str(path), module_name="tensors",
+    s = Student(process=ChildProcess(cwd=tmp_path, python=str(python)), path=str(path), module_name="tensors",
                 source=path.read_text())
     s.begin_test("test")
     with pytest.raises(GradingFailure) as failure:
@@ -229,7 +229,7 @@ def test_a_child_that_cannot_start_is_the_graders_problem_not_the_students(tmp_p
     assert "failed to map segment" in message and "exit()" not in (failure.value.hint or "")
     with pytest.raises(GradingFailure) as again:   # sticky: not retried for every test
         s.call("double", 2)
-    assert again.value is failure.value and s.worker.starts == 1
+    assert again.value is failure.value and s.process.starts == 1
 
 
 def test_the_memory_limit_is_headroom_on_top_of_what_torch_uses(student):
@@ -260,12 +260,12 @@ def test_the_assignments_warm_up_modules_are_imported_before_the_submission(tmp_
     zygote = Zygote(child_env({}), warm_up) if forked else None
     path = tmp_path / "linear_regression.py"
     path.write_text("import sys\nAT_IMPORT = 'torch._dynamo' in sys.modules\ndef warm():\n    return AT_IMPORT\n")
-    worker = Worker(cwd=tmp_path, zygote=zygote, warm_up=warm_up)   # a forked child has what its zygote imported
-    s = Student(worker=worker, path=str(path), module_name="linear_regression", source=path.read_text())
+    process = ChildProcess(cwd=tmp_path, zygote=zygote, warm_up=warm_up)   # a forked child has what its zygote imported
+    s = Student(process=process, path=str(path), module_name="linear_regression", source=path.read_text())
     s.begin_test("test")
     try:
         assert s.warm() is True
     finally:
-        worker.stop()
+        process.stop()
         if zygote is not None:
             zygote.close()

@@ -16,7 +16,10 @@ import textwrap
 from importlib import metadata
 
 
-from autograder import environment, packaging
+from autograder import environment
+
+
+from autograder.instructor import bundles
 from kit import ROOT
 
 STUDENT = {"torch", "numpy", "matplotlib", "tqdm", "ipython", "ipywidgets"}
@@ -47,7 +50,7 @@ def declared() -> list[str]:
 def test_every_declared_package_is_pinned_once_per_python_and_every_pin_is_declared():
     names = declared()
     assert len(names) == len(set(names)), "a package is declared in two requirements files"
-    pins = packaging.constraints()
+    pins = bundles.constraints()
     assert {environment.normal(pin.name) for pin in pins} == set(names)
     for python in ("3.10", "3.11", "3.12", "3.13"):
         target = {"python_version": python, "python_full_version": python + ".0"}
@@ -139,7 +142,7 @@ def test_other_packages_are_refused_even_when_already_imported():
         attempt("pytest", "import pytest")
         attempt("typing_extensions", "from typing_extensions import Self")
         attempt("sympy", "import sympy.core")
-        attempt("autograder", "import autograder.checks")
+        attempt("autograder", "import autograder.session.checks")
         attempt("main", "import __main__")
         attempt("import_module", "import importlib\\nimportlib.import_module('yaml')")
         attempt("from_importlib", "from importlib import import_module\\nimport_module('yaml')")
@@ -210,7 +213,7 @@ def test_the_child_module_can_use_the_guard_without_the_grader_packages():
     # The student's process imports autograder.environment: it must not import `packaging`,
     # read files or look at installed metadata just for that.
     code = ("import sys; sys.path.insert(0, sys.argv[1]); import autograder.environment; "
-            "print(sorted(m for m in ('packaging', 'importlib.metadata', 'autograder.packaging') if m in sys.modules))")
+            "print(sorted(m for m in ('packaging', 'importlib.metadata', 'autograder.instructor.bundles') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-I", "-c", code, str(ROOT)], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"

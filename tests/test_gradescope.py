@@ -20,20 +20,22 @@ from pathlib import Path
 
 import pytest
 
-from autograder import environment, packaging, results
-from autograder.assignments import NAMES, Assignment
+from autograder import environment, results
+
+from autograder.instructor import bundles
+from autograder.course import NAMES, Assignment
 from gradescope_env import unpack
 from kit import ROOT, solution_source
 
 ASSIGNMENT = "tensors"
 TEMPLATES = ROOT / "autograder" / "gradescope"
 # The instructors' tools and tests: never installed on Gradescope.
-RUNTIME_ONLY_FOR_INSTRUCTORS = {packaging._normal(n) for n in environment.instructor_distributions()}
+RUNTIME_ONLY_FOR_INSTRUCTORS = {bundles._normal(n) for n in environment.instructor_distributions()}
 
 
 @pytest.fixture(scope="module")
 def autograder_zip(tmp_path_factory):
-    return packaging.build_autograder_zip(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
+    return bundles.build_autograder_zip(ASSIGNMENT, tmp_path_factory.mktemp("dist"))
 
 
 def run_autograder(root: Path, script: Path | None = None) -> tuple[dict, str]:
@@ -73,8 +75,8 @@ def test_zip_has_gradescope_files_at_its_root_and_only_this_assignment(autograde
 
 def test_every_ready_assignment_builds(tmp_path):
     for name in NAMES:
-        if packaging.gradable(Assignment(name)):
-            assert zipfile.ZipFile(packaging.build_autograder_zip(name, tmp_path)).testzip() is None
+        if bundles.gradable(Assignment(name)):
+            assert zipfile.ZipFile(bundles.build_autograder_zip(name, tmp_path)).testzip() is None
 
 
 # --- setup.sh ------------------------------------------------------------------------------
@@ -89,7 +91,7 @@ def pip_install_lines(script: str) -> list[str]:
 
 def constraint_pins() -> set[str]:
     """Packages that constraints.txt pins to an exact version."""
-    return {packaging._normal(pin.name) for pin in packaging.constraints()
+    return {bundles._normal(pin.name) for pin in bundles.constraints()
             if [spec.operator for spec in pin.specifier] == ["=="]}
 
 
@@ -110,7 +112,7 @@ def pip_arguments(line: str) -> tuple[list[str], dict[str, list[str]]]:
 
 
 def declared(kind: str) -> set[str]:
-    return {packaging._normal(n) for n in getattr(environment, f"{kind}_distributions")()}
+    return {bundles._normal(n) for n in getattr(environment, f"{kind}_distributions")()}
 
 
 def test_setup_sh_installs_pinned_versions_only():
@@ -127,7 +129,7 @@ def test_setup_sh_installs_pinned_versions_only():
             assert requirements in ("$SOURCE/requirements/student.txt", "$SOURCE/requirements/grader.txt"), line
         for package in packages:
             name, _, version = package.partition("==")
-            assert version or (constrained and packaging._normal(name) in pins), (
+            assert version or (constrained and bundles._normal(name) in pins), (
                 f"setup.sh installs {package} without an exact version: {line}")
     # torch from the CPU index, at the version of constraints.txt (not written a second time).
     torch = [line for line in lines if pip_arguments(line)[0] == ["torch"]]
@@ -174,7 +176,7 @@ def test_every_pin_has_a_wheel_for_gradescopes_python(python, tmp_path):
     # whose marker holds for `python`, without it. torch is left out (a 526 MB download);
     # torch 2.13.0 has cp310 wheels (checked by hand, 2026-12-02).
     target = {"python_version": python.rsplit(".", 1)[0], "python_full_version": python}
-    pins = [pin for pin in packaging.constraints()
+    pins = [pin for pin in bundles.constraints()
             if pin.name != "torch" and (pin.marker is None or pin.marker.evaluate(target))]
     constraints = tmp_path / "constraints.txt"
     constraints.write_text("".join(f"{pin.name}{pin.specifier}\n" for pin in pins))

@@ -1,11 +1,13 @@
-"""The generated block of each handout (autograder/handouts.py, run by `make stubs`): what
+"""The generated block of each handout (autograder/instructor/handouts.py, run by `make stubs`): what
 student code may import, from requirements/student.txt, and how grading loads a file."""
 
 from __future__ import annotations
 
 import pytest
 
-from autograder import environment, handouts
+from autograder import environment
+
+from autograder.instructor import handouts
 from kit import ROOT
 
 HANDOUTS = handouts.handout_paths(ROOT)

@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from autograder import reaper, sandbox
-from autograder.grading import Options, grade_batch
+from autograder.isolation import processes, sandbox
+from autograder.supervisor.grade import Options, grade_batch
 from kit import ROOT, failing, grade_file, solution_source
 
 pytestmark = pytest.mark.slow
@@ -49,7 +49,7 @@ def processes_of(uid: int) -> list[int]:
     """Processes of `uid` below this test process (grading made it the subreaper, so a
     daemon that escaped its process group would still be one of them)."""
     found = []
-    for pid in reaper.descendants(os.getpid()):
+    for pid in processes.descendants(os.getpid()):
         try:
             if os.stat(f"/proc/{pid}").st_uid == uid:
                 found.append(pid)
@@ -204,7 +204,7 @@ def describe(t):
 def test_same_submission_twenty_times_gives_identical_results(tmp_path):
     path = tmp_path / "tensors.py"
     path.write_text(solution_source("tensors") + "\n\ndef first_row(x):\n    return x[0] + 1e-3 * torch.rand(x.shape[1:])\n")
-    outcomes = grade_batch("tensors", [(path, None)] * 20, Options(call_timeout=5), jobs=2)
+    outcomes = grade_batch("tensors", [(path, None)] * 20, Options(call_timeout=5), sessions=2)
     first = {k: v for k, v in outcomes[0].items() if k != "execution_time"}
     assert failing(outcomes[0]) and all("first_row" in t["tags"] for t in failing(outcomes[0]))
     for other in outcomes[1:]:
@@ -260,7 +260,7 @@ def test_a_submission_cannot_kill_another_graded_in_parallel(tmp_path, student_u
     attacker = tmp_path / "attacker.py"
     attacker.write_text(solution_source("tensors") + "\n" + KILLER)
     items = [(attacker, None), (ROOT / "solutions" / "tensors.py", None)]
-    outcomes = grade_batch("tensors", items, Options(call_timeout=5), jobs=2)
+    outcomes = grade_batch("tensors", items, Options(call_timeout=5), sessions=2)
     assert full_marks(outcomes[1]), [t["output"] for t in failing(outcomes[1])]
     assert outcomes[1].get("extra_data") is None
     assert failing(outcomes[0]) == [], [t["output"] for t in failing(outcomes[0])]   # only killed its own
@@ -359,10 +359,10 @@ def test_busy_orphans_started_at_import_do_not_slow_the_grade(tmp_path, student_
 
 def test_a_child_that_cannot_start_is_retried_then_not_graded(tmp_path):
     """Never the student's 0: the status is data (extra_data) that regrade reads."""
-    from autograder.regrade import _status
+    from autograder.instructor.regrade import _status
 
     outcomes = grade_batch("tensors", [(ROOT / "solutions" / "tensors.py", None)] * 2,
-                           Options(memory_mb=2**60), jobs=2)   # a limit the child cannot set
+                           Options(memory_mb=2**60), sessions=2)   # a limit the child cannot set
     for outcome in outcomes:
         assert outcome["extra_data"]["status"] == "grader_error" and _status(outcome) == "crashed"
         assert "could not start the process" in outcome["output"] and "tried twice" in outcome["output"]
@@ -370,7 +370,7 @@ def test_a_child_that_cannot_start_is_retried_then_not_graded(tmp_path):
 
 
 def test_cgroups_of_children_that_are_gone_are_swept():
-    from autograder import cgroup
+    from autograder.isolation import cgroup
 
     found = cgroup._ours()
     if found is None:

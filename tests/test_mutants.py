@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from autograder import results
-from autograder.assignments import available
-from autograder.grading import Options, grade_batch
+from autograder.course import available
+from autograder.supervisor.grade import Options, grade_batch
 from kit import check_mutant, solution_source
 
 pytestmark = pytest.mark.slow
@@ -36,7 +36,7 @@ def graded_mutants(assignment: str) -> dict:
             path.parent.mkdir()
             path.write_text(mutant.apply(solution), encoding="utf-8")
             items.append((path, path.parent / "results.json"))
-        outcomes = grade_batch(assignment, items, Options(call_timeout=5), jobs=2)
+        outcomes = grade_batch(assignment, items, Options(call_timeout=5), sessions=2)
         _GRADED[assignment] = {m.name: o for m, o in zip(MUTANTS[assignment], outcomes)}
     return _GRADED[assignment]
 

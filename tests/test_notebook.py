@@ -1,4 +1,4 @@
-"""autograder.notebook: reading a notebook's code cells, leniently, with clear errors."""
+"""autograder.submission.notebook: reading a notebook's code cells, leniently, with clear errors."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_raw_cell
 
-from autograder.notebook import NotebookError, code_cells, read_notebook
+from autograder.submission.notebook import NotebookError, code_cells, read_notebook
 
 
 def test_code_cells_are_numbered_among_all_cells_as_the_student_counts_them():

@@ -1,4 +1,4 @@
-"""autograder.program: which statements run to define the graded names, and why a name is missing."""
+"""autograder.submission.program: which statements run to define the graded names, and why a name is missing."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from autograder.program import MAX_STATEMENTS, Outcome, Program, TooManyStatements, plan
-from autograder.source import from_notebook, from_script
+from autograder.submission.program import MAX_STATEMENTS, Outcome, Program, TooManyStatements, plan
+from autograder.submission.source import from_notebook, from_script
 
 
 def run_texts(program: Program) -> list[str]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder import regrade
+from autograder.instructor import regrade
 from kit import ROOT, solution_source
 
 METADATA = """\

@@ -157,7 +157,7 @@ def test_not_counted_skip_is_zero_of_zero():
 def test_a_test_known_not_to_count_stays_out_when_grading_stops_before_it(tmp_path):
     """The session marks a CUDA test on a machine without a GPU as not counting when it collects
     it; if grading then stops early, that test must not turn into a failure worth points."""
-    from autograder.grading import Job, _conclude
+    from autograder.supervisor.grade import Submission, _conclude
 
     work = tmp_path / "work"
     work.mkdir()
@@ -167,7 +167,7 @@ def test_a_test_known_not_to_count_stays_out_when_grading_stops_before_it(tmp_pa
     events = [{"event": "manifest", "tests": tests},
               {"event": "verdict", "id": "t.py::test_add", "outcome": "passed", "counts": True}]
     (work / "verdicts.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
-    outcome = _conclude(Job(Path("s.py"), None, work, tmp_path), "the grader process was killed")
+    outcome = _conclude(Submission(Path("s.py"), None, work, tmp_path), "the grader process was killed")
     entries = {t["name"]: t for t in outcome["tests"]}
     cuda = entries["Runs on CUDA"]
     assert (cuda["score"], cuda["max_score"], cuda["status"]) == (0, 0, "passed")

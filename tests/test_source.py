@@ -1,11 +1,11 @@
-"""autograder.source: scripts and notebook cells become parseable Python that keeps the student's
+"""autograder.submission.source: scripts and notebook cells become parseable Python that keeps the student's
 positions; IPython syntax and pieces that do not parse are taken out, each costing only itself."""
 
 from __future__ import annotations
 
 import ast
 
-from autograder.source import Position, Removed, Source, from_notebook, from_script, guess_names
+from autograder.submission.source import Position, Removed, Source, from_notebook, from_script, guess_names
 
 
 def notebook(*cells: str, first: int = 1) -> Source:
@@ -74,7 +74,7 @@ def test_ipython_syntax_is_blanked_and_never_reaches_the_source():
         assert gone not in source.text
     assert cell_lines(source, 1) == ["", "", "import torch", "", "", ""]
     assert source.removed[2].names == ("files",) and source.removed[3].names == ("elapsed",)
-    assert 'get_ipython().system("rm -rf /")' in source.text  # plain Python: autograder.program never runs it
+    assert 'get_ipython().system("rm -rf /")' in source.text  # plain Python: autograder.submission.program never runs it
 
 
 def test_a_magic_inside_a_def_becomes_pass_so_the_def_still_parses():

@@ -1,4 +1,4 @@
-"""Tests of autograder.stubgen: student stubs generated from reference solutions."""
+"""Tests of autograder.instructor.stubgen: student stubs generated from reference solutions."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from textwrap import dedent
 
 import pytest
 
-from autograder import stubgen
-from autograder.stubgen import StubError, generate_stub
+from autograder.instructor import stubgen
+from autograder.instructor.stubgen import StubError, generate_stub
 
 ROOT = stubgen.ROOT
 
@@ -467,7 +467,7 @@ def test_missing_solutions_and_solutions_without_regions_are_refused(kit, capsys
 
 def test_the_module_runs_as_a_script_without_importing_torch(kit):
     code = ("import runpy, sys; sys.argv = ['stubgen', '--check', '--root', sys.argv[1]]\n"
-            "try:\n    runpy.run_module('autograder.stubgen', run_name='__main__')\n"
+            "try:\n    runpy.run_module('autograder.instructor.stubgen', run_name='__main__')\n"
             "except SystemExit as exit:\n    assert 'torch' not in sys.modules\n    raise\n")
     done = subprocess.run([sys.executable, "-c", code, str(kit)], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)

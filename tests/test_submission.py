@@ -6,9 +6,9 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.assignments import Assignment
-from autograder.program import MAX_STATEMENTS
-from autograder.submission import MAX_SOURCE_BYTES, SubmissionProblem, prepare
+from autograder.course import Assignment
+from autograder.submission.program import MAX_STATEMENTS
+from autograder.submission.prepare import MAX_SOURCE_BYTES, SubmissionProblem, prepare
 
 TENSORS = Assignment.get("tensors")
 

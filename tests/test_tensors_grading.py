@@ -10,7 +10,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import grading, reaper
+from autograder.supervisor import grade
+
+from autograder.isolation import processes
 from kit import failing, grade_file, graded, solution_source
 
 pytestmark = pytest.mark.slow
@@ -75,7 +77,7 @@ def test_hostile_submission_gets_no_forged_points(tmp_path, reference_outcome, c
     started = time.monotonic()
     outcome = grade_file("tensors", folder, tmp_path / "results.json", call_timeout=3)
     assert time.monotonic() - started < 180, "grading must stay well inside Gradescope's time limit"
-    assert reaper.descendants(os.getpid()) == [], "a process of the submission survived grading"
+    assert processes.descendants(os.getpid()) == [], "a process of the submission survived grading"
     lost = failing(outcome)
     if expected["lose"] == ["*"]:
         assert outcome["score"] == 0 and len(lost) == len([t for t in outcome["tests"] if t["max_score"]])
@@ -99,9 +101,9 @@ def test_forged_probes_lose_exactly_the_wrong_functions_and_are_reported(tmp_pat
     lost = failing(outcome)
     assert {tag for t in lost for tag in t["tags"]} == {"flatten_batch", "add_inplace", "add_new"}
     assert outcome["score"] == reference_outcome["score"] - sum(t["max_score"] - t["score"] for t in lost) < 48
-    assert outcome["extra_data"] == {"tampered": [{"name": "autograder.probes.core.call",
+    assert outcome["extra_data"] == {"tampered": [{"name": "autograder.child.probes.core.call",
                                                    "when": "loading tensors.py"}]}
-    assert "Your code changed code the grader relies on (`autograder.probes.core.call`). The grader put it back" \
+    assert "Your code changed code the grader relies on (`autograder.child.probes.core.call`). The grader put it back" \
         in outcome["output"]
     assert "extra_data" not in reference_outcome
 
@@ -126,7 +128,7 @@ def test_an_internal_error_still_writes_valid_results(tmp_path, monkeypatch, cap
     def broken(*args, **kwargs):
         raise RuntimeError("simulated bug in the engine")
 
-    monkeypatch.setattr(grading, "run_session", broken)
+    monkeypatch.setattr(grade, "run_session", broken)
     out = tmp_path / "results.json"
     outcome = grade_file("tensors", ROOT_SOLUTION, out)
     assert outcome["score"] == 0 and json.loads(out.read_text()) == outcome

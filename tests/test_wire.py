@@ -214,7 +214,7 @@ def student(tmp_path):
 
     yield build
     for s in made:
-        s.worker.stop()
+        s.process.stop()
 
 
 LATE_FRAME = '''
@@ -243,23 +243,23 @@ def huge():
 
 
 def test_a_frame_written_after_the_reply_shifts_nothing(student):
-    from autograder.student import GradingFailure
+    from autograder.session.student import GradingFailure
 
     s = student(LATE_FRAME)
     assert s.echo(1) == 1
     time.sleep(1.0)
     with pytest.raises(GradingFailure, match="more than one reply"):
         s.echo(2)
-    assert s.echo(3) == 3 and s.worker.starts == 2
+    assert s.echo(3) == 3 and s.process.starts == 2
 
 
 def test_a_result_too_large_to_send_fails_only_its_call_with_a_message(student):
-    from autograder.student import GradingFailure
+    from autograder.session.student import GradingFailure
 
     s = student(LATE_FRAME)
     with pytest.raises(GradingFailure, match="could not be sent to the grader: the message is too large"):
         s.huge()
-    assert s.echo(5) == 5 and s.worker.starts == 1
+    assert s.echo(5) == 5 and s.process.starts == 1
 
 
 def test_meta_tensors_count_towards_the_number_of_tensors():

@@ -14,7 +14,7 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
+from autograder.session import checks
 
 HIDDEN = "after_due_date"
 F64 = torch.float64

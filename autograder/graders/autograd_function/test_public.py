@@ -13,8 +13,8 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
-from autograder.student import GradingFailure, NotImplementedYet
+from autograder.session import checks
+from autograder.session.student import GradingFailure, NotImplementedYet
 
 PROBE = "autograd_function:apply_and_backward"
 F64 = torch.float64

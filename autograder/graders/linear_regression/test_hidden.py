@@ -8,7 +8,7 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
+from autograder.session import checks
 from autograder.graders.linear_regression.test_public import (DATA_HINT, MANUAL_HINT, MSE_HINT, MSE_SHAPE_HINT,
                                                               OPTIM_HINT, REBIND_HINT, SGD_HINT, check_manual_result,
                                                               check_optim_result, check_trajectory, diagnose,

@@ -1,7 +1,7 @@
 """Public graders for assignment 4, `linear_regression` (shown to students, shipped in their bundle).
 
 Leaf tensors with gradients, nn.Linear models and training runs cannot leave the process that
-runs your code, so some tests ask a probe (autograder/probes/linear_regression.py) to build
+runs your code, so some tests ask a probe (autograder/child/probes/linear_regression.py) to build
 them there and send back plain data: flags such as is_leaf and requires_grad, values,
 gradients, losses, state_dicts. Expected values are computed here with plain torch.
 
@@ -18,8 +18,8 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
-from autograder.student import GradingFailure, NotImplementedYet
+from autograder.session import checks
+from autograder.session.student import GradingFailure, NotImplementedYet
 
 # ---------------------------------------------------------------- hints
 

@@ -12,8 +12,8 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
-from autograder.probes.manual_gradients import FUNCTIONS
+from autograder.session import checks
+from autograder.child.probes.manual_gradients import FUNCTIONS
 
 HIDDEN = "after_due_date"
 

@@ -18,9 +18,9 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
-from autograder.probes.manual_gradients import FUNCTIONS
-from autograder.student import Call, GradingFailure, NotImplementedYet
+from autograder.session import checks
+from autograder.child.probes.manual_gradients import FUNCTIONS
+from autograder.session.student import Call, GradingFailure, NotImplementedYet
 
 WITHOUT_AUTOGRAD = ("product_grads", "mean_poly_forward", "mean_poly_grad", "sum_square_grad",
                     "mse_grad", "sigmoid_backward", "linear_backward", "relative_error")

@@ -11,13 +11,13 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks, memory
-from autograder.student import GradingFailure, NotImplementedYet
+from autograder.session import checks, memory
+from autograder.session.student import GradingFailure, NotImplementedYet
 from autograder.graders.nn_module.test_public import (FORWARD_HINT, LAYER_NAMES_HINT, SAVE_HINT, SNAPSHOT_HINT,
                                                       TRAIN_HINT, check_losses, check_mlp_registered,
                                                       check_optimizer, check_state, generator, linear_init,
                                                       network_state, probe, regression_problem, run_train)
-from autograder.probes.nn_module import COUNT_MODELS, TrustedNetwork
+from autograder.child.probes.nn_module import COUNT_MODELS, TrustedNetwork
 
 HIDDEN = "after_due_date"
 

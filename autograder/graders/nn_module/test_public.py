@@ -1,7 +1,7 @@
 """Public graders for assignment 5, `nn_module` (shown to students, shipped in their bundle).
 
 Networks and optimizers cannot leave the process that runs your code, so each test asks a
-probe (autograder/probes/nn_module.py) to build them there and send back plain data: the
+probe (autograder/child/probes/nn_module.py) to build them there and send back plain data: the
 state_dict, parameter names and shapes, outputs, losses. Expected values are computed here
 with plain torch (functional layers and torch.optim.SGD) on the same weights and data.
 
@@ -18,8 +18,8 @@ import torch
 import torch.nn.functional as F
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
-from autograder.student import GradingFailure, NotImplementedYet
+from autograder.session import checks
+from autograder.session.student import GradingFailure, NotImplementedYet
 
 NETWORK_SHAPES = {"m1.weight": (30, 20), "m1.bias": (30,), "m2.weight": (30, 30), "m2.bias": (30,),
                   "m3.weight": (40, 30), "m3.bias": (40,)}

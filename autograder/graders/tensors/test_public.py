@@ -10,7 +10,7 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder import checks
+from autograder.session import checks
 
 EXPECTED_KEYS = {"from_list", "zeros", "ones", "arange", "float_range", "rand", "randn", "zeros_like"}
 FIXED_ENTRIES = {

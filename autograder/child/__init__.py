@@ -1,0 +1,1 @@
+"""The student's process (untrusted): imports the submission and runs probes on it."""

@@ -1,0 +1,1 @@
+"""Instructors' tools; never shipped to students."""

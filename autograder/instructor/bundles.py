@@ -1,0 +1,363 @@
+"""Build what leaves the repository: Gradescope autograder zips and student bundles.
+
+    python -m autograder.instructor.bundles autograder [ASSIGNMENT ...] [--dist dist]       (make autograder)
+    python -m autograder.instructor.bundles student-bundle [ASSIGNMENT ...] [--dist dist]   (make student-bundle)
+
+`build_autograder_zip(assignment, dist)` writes `dist/<assignment>-autograder.zip`, the file to
+upload to Gradescope. At the root of the archive: `setup.sh` and `run_autograder` (from
+`autograder/gradescope/`, executable, LF endings), `ASSIGNMENT` (the assignment id, one line),
+`constraints.txt`, `requirements/` (the declaration of the grading environment, which setup.sh
+installs), `pyproject.toml`, `solutions/<assignment>.py` and the `autograder/` package with this
+assignment's graders only (no other assignment's graders, no `__pycache__`).
+
+`build_student_bundle(assignment, dist)` writes `dist/student/<assignment>/` and
+`dist/student/<assignment>.zip`: the stub, a notebook version of it, the handout, the engine
+with the public tests only, `requirements/student.txt` (the grader reads what student code may
+import from it), `requirements.txt` (requirements/student.txt without torch, which students
+install first on its own, and requirements/grader.txt, pinned from constraints.txt) and a
+README with the one command that checks the student's file. Nothing of `solutions/` or of the
+hidden graders goes in; the build fails if any file it would ship contains a solution marker.
+
+Only instructors run this module (it imports pypa `packaging`); like everything under
+`autograder/instructor/`, it never goes into a student bundle.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import io
+import os
+import shutil
+import stat
+import sys
+import zipfile
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+from autograder import environment
+from autograder.course import NAMES, PACKAGE, ROOT, Assignment
+
+TEMPLATES = PACKAGE / "gradescope"
+EXECUTABLES = {"setup.sh", "run_autograder"}
+ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that two builds of the same tree are identical
+SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
+SOLUTION_MARKER = "# BEGIN SOLUTION"
+
+# Folders of the package that never go to students: the instructors' tools (stubgen documents
+# the solution markers) and Gradescope's scripts.
+INSTRUCTOR_ONLY = {"instructor", "gradescope"}
+
+
+class PackagingError(RuntimeError):
+    pass
+
+
+# --- which assignments ---------------------------------------------------------------------
+
+
+def gradable(assignment: Assignment) -> bool:
+    """An autograder zip needs the graders and the reference solution."""
+    return assignment.graders.is_dir() and assignment.solution.is_file()
+
+
+def handed_out(assignment: Assignment) -> bool:
+    """A student bundle needs the stub, the handout and the public tests."""
+    return (assignment.stub.is_file() and (assignment.stub.parent / "handout.md").is_file()
+            and (assignment.graders / "test_public.py").is_file())
+
+
+# --- files ---------------------------------------------------------------------------------
+
+
+def package_files(assignment: Assignment, *, student: bool) -> list[tuple[str, Path]]:
+    """(path in the archive, source) for the `autograder/` package as shipped for `assignment`.
+
+    Gradescope gets the whole engine and this assignment's graders; a student gets the engine
+    without the instructors' modules and only `graders/<assignment>/test_public.py`."""
+    files = []
+    for here, dirs, names in os.walk(PACKAGE):
+        folder = Path(here)
+        relative = folder.relative_to(PACKAGE)
+        dirs[:] = sorted(d for d in dirs if d not in SKIPPED_NAMES and not d.startswith(".")
+                         and not (relative == Path() and d == "gradescope")
+                         and not (relative == Path("graders") and d != assignment.name))
+        for name in sorted(names):
+            if name in SKIPPED_NAMES or name.startswith(".") or name.endswith((".pyc", ".pyo")):
+                continue
+            inside = relative / name
+            if student and not _student_may_have(assignment, inside):
+                continue
+            files.append((str(Path("autograder") / inside), folder / name))
+    return files
+
+
+def _student_may_have(assignment: Assignment, inside: Path) -> bool:
+    if inside.parts[0] in INSTRUCTOR_ONLY:
+        return False
+    if inside.parts[0] == "graders":
+        return inside in (Path("graders/pytest.ini"), Path("graders") / assignment.name / "test_public.py")
+    return True
+
+
+def student_requirements() -> tuple[str, ...]:
+    """What a student installs besides torch to work and to run the public tests: the packages
+    student code may import, then the grader's (requirements/). torch is installed first, on its
+    own: on Linux from the CPU index, on Colab not at all."""
+    names = [n for n in environment.student_distributions() if _normal(n) != "torch"]
+    return tuple(names + environment.grader_distributions())
+
+
+def constraints(path: Path = ROOT / "constraints.txt") -> list[Requirement]:
+    """Every pin of constraints.txt, `name==version[; marker]` (some packages have one per Python)."""
+    lines = (line.split("#")[0].strip() for line in path.read_text(encoding="utf-8").splitlines())
+    return [Requirement(line) for line in lines if line]
+
+
+def pinned(names: tuple[str, ...], path: Path = ROOT / "constraints.txt") -> list[str]:
+    """The pins of constraints.txt for `names`, in that order, with their environment markers."""
+    pins = constraints(path)
+    missing = [n for n in names if not any(_normal(pin.name) == _normal(n) for pin in pins)]
+    if missing:
+        raise PackagingError(f"constraints.txt pins no version of {', '.join(missing)}")
+    return [str(pin) for n in names for pin in pins if _normal(pin.name) == _normal(n)]
+
+
+_normal = environment.normal
+
+
+def _template(name: str) -> bytes:
+    data = (TEMPLATES / name).read_bytes()
+    if b"\r" in data:
+        raise PackagingError(f"{TEMPLATES / name} has CR line endings; Gradescope needs LF")
+    return data
+
+
+class _Zip:
+    """A deterministic zip: fixed timestamps, explicit Unix permissions."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.temporary = path.with_name(path.name + ".part")
+        self.archive = zipfile.ZipFile(self.temporary, "w", zipfile.ZIP_DEFLATED)
+
+    def add(self, name: str, data: bytes, executable: bool = False) -> None:
+        info = zipfile.ZipInfo(name, date_time=ZIP_DATE)
+        info.compress_type = zipfile.ZIP_DEFLATED
+        info.create_system = 3  # Unix, so that external_attr holds the mode
+        info.external_attr = (stat.S_IFREG | (0o755 if executable else 0o644)) << 16
+        self.archive.writestr(info, data)
+
+    def close(self) -> Path:
+        self.archive.close()
+        os.replace(self.temporary, self.path)
+        return self.path
+
+
+# --- Gradescope ----------------------------------------------------------------------------
+
+
+def autograder_entries(assignment: Assignment) -> list[tuple[str, bytes, bool]]:
+    """(name, content, executable) of every file of the autograder zip."""
+    if not gradable(assignment):
+        raise PackagingError(f"{assignment.name}: an autograder needs {assignment.graders} and {assignment.solution}")
+    entries = [(name, _template(name), True) for name in ("setup.sh", "run_autograder")]
+    entries.append(("ASSIGNMENT", f"{assignment.name}\n".encode(), False))
+    for name in ("constraints.txt", "pyproject.toml"):
+        entries.append((name, (ROOT / name).read_bytes(), False))
+    for kind in environment.KINDS:
+        path = environment.requirements_file(kind)
+        entries.append((f"requirements/{path.name}", path.read_bytes(), False))
+    entries.append((f"solutions/{assignment.name}.py", assignment.solution.read_bytes(), False))
+    entries += [(name, source.read_bytes(), False) for name, source in package_files(assignment, student=False)]
+    return entries
+
+
+def build_autograder_zip(assignment: str | Assignment, dist: Path = ROOT / "dist") -> Path:
+    """Write `dist/<assignment>-autograder.zip` for Gradescope and return its path."""
+    assignment = Assignment.get(assignment) if isinstance(assignment, str) else assignment
+    archive = _Zip(Path(dist) / f"{assignment.name}-autograder.zip")
+    for name, data, executable in autograder_entries(assignment):
+        archive.add(name, data, executable)
+    return archive.close()
+
+
+# --- students ------------------------------------------------------------------------------
+
+
+def stub_notebook(source: str, assignment: str):
+    """The stub as a Jupyter notebook (nbformat v4): an introduction in Markdown, the imports
+    (and anything else before the first definition) in one cell, then one code cell per
+    top-level function or class, with its docstring and the comments just above it."""
+    import nbformat
+    from nbformat import v4
+
+    tree = ast.parse(source)
+    lines = source.splitlines()
+    body = list(tree.body)
+    docstring = ast.get_docstring(tree, clean=True)
+    skip_to = 0
+    if docstring is not None and body and isinstance(body[0], ast.Expr):
+        skip_to = body[0].end_lineno
+        body = body[1:]
+    starts = []  # 0-based first line of each definition, with its decorators and leading comments
+    for node in body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            while start > skip_to and lines[start - 1].lstrip().startswith("#"):
+                start -= 1
+            starts.append(start)
+    bounds = [skip_to, *starts, len(lines)]
+    chunks = ["\n".join(lines[a:b]).strip("\n") for a, b in zip(bounds, bounds[1:])]
+
+    intro = (f"# Assignment: `{assignment}`\n\n"
+             + (f"{docstring}\n\n" if docstring else "")
+             + "Read `handout.md` first. Replace every `raise NotImplementedError(...)` with your code, "
+               "run the cells, and try your functions in new cells.\n\n"
+               f"**Submit** this notebook as `{assignment}.ipynb` (or the Python file `{assignment}.py`). "
+               "Grading runs your definitions and what they use, in notebook order (as Run All would); "
+               "demo cells (prints, plots, training runs, `!pip` lines) may stay: they are not run "
+               "during grading.\n\n"
+               f"**Check** your work with the public tests, in the folder of the student bundle:\n\n"
+               f"    python -m autograder grade {assignment} {assignment}.ipynb --public-only --details\n")
+    cells = [v4.new_markdown_cell(intro)]
+    cells += [v4.new_code_cell(chunk) for chunk in chunks if chunk.strip()]
+    notebook = v4.new_notebook(cells=cells, metadata={
+        "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
+        "language_info": {"name": "python"},
+    })
+    nbformat.validate(notebook)
+    return notebook
+
+
+STUDENT_README = """\
+# {name}: your starter files
+
+| file | what it is |
+|---|---|
+| `handout.md` | the assignment: read it first |
+| `{name}.py` | the file you fill in (a plain Python file) |
+| `{name}.ipynb` | the same starter code as a Jupyter / Colab notebook, if you prefer notebooks |
+| `autograder/` | the grader, with the public tests (the ones you see on Gradescope) |
+| `requirements.txt` | the exact versions of the packages besides torch that your code may import, and of the grader's |
+| `requirements/student.txt` | the packages your code may import (the same as on Gradescope) |
+| `requirements-colab.txt` | on Colab, which has the rest: only what the check needs |
+
+## 1. Set up (once)
+
+Python 3.10 or newer, on Linux or macOS (on Windows, in WSL; or work on Colab):
+
+```sh
+python -m venv .venv && . .venv/bin/activate
+pip install {torch}
+pip install -r requirements.txt
+```
+
+On Linux, `pip install --index-url https://download.pytorch.org/whl/cpu {torch}` instead of
+the first `pip install` saves a few GB of GPU libraries. On Colab, everything your code may
+import is already installed (do not reinstall it: a different IPython can break Colab's
+kernel): upload this folder (or the zip) and run `!pip install -r requirements-colab.txt`,
+which adds only what the check needs.
+
+## 2. Work
+
+Write your code in `{name}.py` (or in `{name}.ipynb`), replacing every
+`raise NotImplementedError(...)`. Keep the function names and signatures.
+
+Your code may import {available}: nothing else is installed where it is graded, and the
+check below refuses other imports too, with a message that says so.
+
+## 3. Check
+
+From this folder:
+
+```sh
+python -m autograder grade {name} {name}.py --public-only --details
+```
+
+(use `{name}.ipynb` if you work in the notebook). It runs the public tests on your file and
+prints the same messages Gradescope shows; a function you have not written yet is reported as
+"not implemented yet". Gradescope also runs hidden tests on other inputs, so passing every
+public test does not guarantee full marks: test your functions on your own examples too.
+
+## 4. Submit
+
+Upload `{name}.py` (or `{name}.ipynb`) to the assignment on Gradescope. Only that file is graded.
+"""
+
+
+def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
+    """(path inside the bundle folder, content) of every file of the student bundle."""
+    import nbformat
+
+    if not handed_out(assignment):
+        raise PackagingError(f"{assignment.name}: a student bundle needs the stub, handout.md and test_public.py")
+    name = assignment.name
+    stub = assignment.stub.read_text(encoding="utf-8")
+    notebook = io.StringIO()
+    nbformat.write(stub_notebook(stub, name), notebook)
+    requirements = pinned(student_requirements())
+    readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0], available=environment.available_text())
+    entries = [
+        (f"{name}.py", stub.encode("utf-8")),
+        (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
+        ("handout.md", (assignment.stub.parent / "handout.md").read_bytes()),
+        ("requirements.txt", ("\n".join(requirements) + "\n").encode()),
+        ("requirements-colab.txt", ("\n".join(pinned(tuple(environment.grader_distributions()))) + "\n").encode()),
+        ("requirements/student.txt", environment.requirements_file("student").read_bytes()),
+        ("README.md", readme.encode("utf-8")),
+    ]
+    entries += [(path, source.read_bytes()) for path, source in package_files(assignment, student=True)]
+    for path, data in entries:
+        if SOLUTION_MARKER.encode() in data or path.startswith("solutions/") or path.endswith("test_hidden.py"):
+            raise PackagingError(f"{assignment.name}: the student bundle would contain {path}, which must stay private")
+    return entries
+
+
+def build_student_bundle(assignment: str | Assignment, dist: Path = ROOT / "dist") -> Path:
+    """Write `dist/student/<assignment>/` and `dist/student/<assignment>.zip`; return the folder."""
+    assignment = Assignment.get(assignment) if isinstance(assignment, str) else assignment
+    entries = student_entries(assignment)
+    folder = Path(dist) / "student" / assignment.name
+    if folder.exists():
+        shutil.rmtree(folder)
+    for path, data in entries:
+        target = folder / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(data)
+    archive = _Zip(folder.with_suffix(".zip"))
+    for path, data in entries:
+        archive.add(f"{assignment.name}/{path}", data)
+    archive.close()
+    return folder
+
+
+# --- command line --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m autograder.instructor.bundles", description=__doc__.split("\n")[0])
+    parser.add_argument("what", choices=("autograder", "student-bundle"))
+    parser.add_argument("assignments", nargs="*", choices=[[], *NAMES], metavar="ASSIGNMENT",
+                        help="default: every assignment that can be built")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist")
+    args = parser.parse_args(argv)
+    ready = gradable if args.what == "autograder" else handed_out
+    chosen = [Assignment.get(n) for n in args.assignments] or [Assignment(n) for n in NAMES if ready(Assignment(n))]
+    for assignment in chosen:
+        if args.what == "autograder":
+            path = build_autograder_zip(assignment, args.dist)
+        else:
+            build_student_bundle(assignment, args.dist)
+            path = Path(args.dist) / "student" / f"{assignment.name}.zip"
+        print(f"{assignment.name:<20} {path}")
+    skipped = [n for n in NAMES if not ready(Assignment(n)) and not args.assignments]
+    if skipped:
+        print(f"skipped (not ready): {', '.join(skipped)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""How a student's processes are confined, limited and cleaned up; used by every tier."""

@@ -1,0 +1,366 @@
+"""The grader's handle on the student's process: start it, send requests, enforce timeouts.
+
+One `ChildProcess` owns one child process (`autograder.child.main`) at a time. Requests and replies go
+over two private pipes as `autograder.wire` frames; a reply must echo its request's random id,
+and nothing else may be on the reply pipe. The child's stdout and stderr go to a third pipe
+that a thread drains into a small bounded buffer, so a submission that prints megabytes neither
+blocks nor fills memory. Every wait, and decoding the reply, has a wall-clock deadline enforced
+from here: on a timeout, a crash or a garbled reply the whole process group is killed with
+SIGKILL and the next request starts a fresh child. The child imports torch once at start,
+and is reused across requests. After every reply, every other process the submission started
+is killed (`strays`: its PID namespace and memory cgroup, see `autograder.isolation.sandbox`, make that
+cheap and complete); once the child is ready its memory cgroup gets its limit.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.isolation import cgroup, processes
+from autograder.isolation.launch import python_command
+from autograder.isolation.sandbox import MEMORY_MB
+
+# `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
+# the grading session starts the child before it imports torch itself, and on two cores the
+# two imports run side by side instead of one after the other.
+
+STARTUP_TIMEOUT = 180.0
+OUTPUT_KEEP_BYTES = 16_384
+
+CHILD_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
+THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+              "NUMEXPR_NUM_THREADS": "1", "VECLIB_MAXIMUM_THREADS": "1"}
+
+
+class ChildError(Exception):
+    """The child did not give a reply."""
+
+
+class ChildTimeout(ChildError):
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"no reply within {seconds:g} s")
+        self.seconds = seconds
+
+
+class ChildDied(ChildError):
+    def __init__(self, returncode: int | None) -> None:
+        super().__init__(describe_exit(returncode))
+        self.returncode = returncode
+
+
+class ChildFailedToStart(ChildError):
+    """The child ended or hung before it was ready, before any student code ran: a problem of
+    the grader's set-up (a broken torch install, a limit too tight), not of the submission."""
+
+    def __init__(self, reason: str, output: str) -> None:
+        last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
+        super().__init__(reason + (f"; it said: {last[:300]}" if last else ""))
+
+
+class ChildGarbled(ChildError):
+    """The child sent something that is not a well-formed reply."""
+
+
+def describe_exit(returncode: int | None) -> str:
+    if returncode is None:
+        return "the process ended without a reply"
+    if returncode < 0:
+        try:
+            name = signal.Signals(-returncode).name
+        except ValueError:
+            name = f"signal {-returncode}"
+        return f"the process was killed by {name}"
+    return f"the process exited with code {returncode}"
+
+
+@dataclass
+class OutputBuffer:
+    """Keeps the first bytes printed since the last `take()`, counts the rest."""
+
+    keep: int = OUTPUT_KEEP_BYTES
+    data: bytearray = field(default_factory=bytearray)
+    dropped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, chunk: bytes) -> None:
+        with self.lock:
+            room = self.keep - len(self.data)
+            self.data += chunk[:max(room, 0)]
+            self.dropped += max(len(chunk) - max(room, 0), 0)
+
+    def take(self) -> str:
+        with self.lock:
+            text = self.data.decode("utf-8", "replace")
+            if self.dropped:
+                text += f"\n[... {self.dropped} more bytes of output not shown ...]"
+            self.data, self.dropped = bytearray(), 0
+        return text
+
+
+class ChildProcess:
+    """A restartable child process that runs probes on one submission."""
+
+    def __init__(self, *, cwd: Path, env: dict[str, str] | None = None,
+                 python: str = sys.executable, sandbox: dict | None = None, zygote=None,
+                 warm_up: tuple[str, ...] = ()) -> None:
+        self.cwd = Path(cwd)
+        self.zygote = zygote
+        self.sandbox = json.dumps(sandbox or {})
+        self.memory_mb = (sandbox or {}).get("memory_mb", MEMORY_MB)
+        self.warm_up = json.dumps(list(warm_up))   # a zygote's children inherit the zygote's
+        self.python = python
+        self.env = child_env({"HOME": str(self.cwd), **(env or {})})
+        self.process: subprocess.Popen | None = None
+        self.output = OutputBuffer()
+        self._to_child: int | None = None
+        self._from_child: int | None = None
+        self._ready = False
+        self._drainer: threading.Thread | None = None
+        self.starts = 0
+
+    # -- lifecycle
+    def start(self) -> None:
+        """Start the child without waiting for it (it imports torch meanwhile)."""
+        if self.process is not None:
+            return
+        request_r, request_w = os.pipe()
+        reply_r, reply_w = os.pipe()
+        output_r, output_w = os.pipe()
+        command = python_command("autograder.child.main", str(request_r), str(reply_w), self.sandbox,
+                                 self.warm_up, python=self.python)
+        try:
+            if self.zygote is not None:
+                self.process = self.zygote.fork(str(self.cwd), self.env, self.sandbox,
+                                                (request_r, reply_w, output_w))
+            else:
+                self.process = subprocess.Popen(
+                    command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
+                    stdout=output_w, stderr=output_w, pass_fds=(request_r, reply_w),
+                    start_new_session=True, close_fds=True)
+        finally:
+            for fd in (request_r, reply_w, output_w):
+                os.close(fd)
+        self._to_child, self._from_child = request_w, reply_r
+        self._ready = False
+        self.starts += 1
+        self._drainer = threading.Thread(target=_drain, args=(output_r, self.output), daemon=True)
+        self._drainer.start()
+
+    def kill_strays(self, *, quick: bool = False) -> None:
+        """Kill every process of the submission but its main one (e.g. made by os.fork(), or a
+        daemon that called setsid()): none of them may use the CPU between two requests.
+        `quick`: only where the submission's processes can be listed cheaply (a cgroup or a
+        PID namespace); elsewhere that costs a scan of /proc."""
+        if self.process is None:
+            return
+        for pid in strays(self.process.pid, quick=quick):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def stop(self) -> None:
+        """Kill the child's whole process group (and its PID namespace and cgroup) and forget it."""
+        process, self.process = self.process, None
+        for fd in (self._to_child, self._from_child):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._to_child = self._from_child = None
+        if process is None:
+            return
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        cgroup.remove(process.pid)
+
+    # -- requests
+    def request(self, message: dict, timeout: float) -> dict:
+        """Send one request and return the reply; raise ChildError (and stop) on any failure.
+
+        Every request carries a fresh random id that its reply must echo, and nothing else may
+        be waiting on the reply pipe before the request or after the reply: one extra frame
+        written by the submission must not shift every later reply onto the wrong request."""
+        from autograder import wire
+
+        if self.process is not None and self.process.poll() is not None:
+            self.stop()
+        self.start()
+        try:
+            if not self._ready:
+                self._await_ready()
+            deadline = time.monotonic() + timeout
+            request_id = int.from_bytes(os.urandom(8), "little") | 1   # 0 is the ready message's
+            self._expect_silence()
+            self._send(wire.frame(request_id, message), deadline, timeout)
+            reply = self._receive(deadline, timeout, request_id)
+            self._expect_silence()
+            self.kill_strays(quick=True)   # nothing the submission started runs between requests
+            return reply
+        except ChildError:
+            self.stop()
+            raise
+
+    def _await_ready(self) -> None:
+        try:
+            self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT, 0)
+        except ChildError as error:
+            self.stop()
+            if self._drainer is not None:
+                self._drainer.join(timeout=2)   # the child's last words: usually a traceback
+            raise ChildFailedToStart(str(error), self.output.take()) from None
+        self._ready = True
+        cgroup.limit(self.process.pid, self.memory_mb * 2**20)
+
+    def _send(self, data: bytes, deadline: float, timeout: float) -> None:
+        view = memoryview(data)
+        while view:
+            self._wait_for(self._to_child, select.POLLOUT, deadline, timeout)
+            try:
+                written = os.write(self._to_child, view[:65536])
+            except (BrokenPipeError, OSError):
+                raise self._died() from None
+            view = view[written:]
+
+    def _receive(self, deadline: float, timeout: float, request_id: int) -> dict:
+        """The reply to `request_id`; decoding it counts against the same deadline."""
+        from autograder import wire
+
+        try:
+            echoed, text_size, raw_size = wire.parse_header(self._read(wire.HEADER.size, deadline, timeout))
+        except wire.WireError as error:
+            raise ChildGarbled(str(error)) from None
+        if echoed != request_id:
+            raise ChildGarbled("the reply was not an answer to this request")
+        text = self._read(text_size, deadline, timeout)
+        raw = self._read(raw_size, deadline, timeout)
+        try:
+            reply = wire.loads(text, raw, deadline)
+        except wire.WireTimeout:
+            raise ChildTimeout(timeout) from None
+        except wire.WireError as error:
+            raise ChildGarbled(str(error)) from None
+        if type(reply) is not dict or type(reply.get("ok")) is not bool:
+            raise ChildGarbled("the reply was not a result")
+        return reply
+
+    def _expect_silence(self) -> None:
+        """Nothing may be waiting on the reply pipe between two requests."""
+        poller = select.poll()
+        poller.register(self._from_child, select.POLLIN)
+        if any(events & select.POLLIN for _, events in poller.poll(0)):
+            raise ChildGarbled("the process sent more than one reply")
+
+    def _read(self, size: int, deadline: float, timeout: float) -> bytes:
+        chunks, left = [], size
+        while left:
+            self._wait_for(self._from_child, select.POLLIN, deadline, timeout)
+            chunk = os.read(self._from_child, min(left, 1 << 20))
+            if not chunk:
+                raise self._died()
+            chunks.append(chunk)
+            left -= len(chunk)
+        return b"".join(chunks)
+
+    def _wait_for(self, fd: int, event: int, deadline: float, timeout: float) -> None:
+        poller = select.poll()
+        poller.register(fd, event)
+        while True:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise ChildTimeout(timeout)
+            if poller.poll(min(left, 1.0) * 1000):
+                return
+
+    def _died(self) -> ChildDied:
+        try:
+            returncode = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            returncode = None
+        return ChildDied(returncode)
+
+
+def child_env(extra: dict[str, str]) -> dict[str, str]:
+    """A small environment: nothing of the grader's secrets, one thread everywhere."""
+    env = {k: v for k, v in os.environ.items() if k in CHILD_ENV_KEEP}
+    env.update(THREAD_ENV)
+    env.update({"PYTHONHASHSEED": "0", "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1",
+                "MPLBACKEND": "Agg"})
+    env.update(extra)
+    return env
+
+
+def _drain(fd: int, buffer: OutputBuffer) -> None:
+    try:
+        while chunk := os.read(fd, 65536):
+            buffer.add(chunk)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def strays(main: int, quick: bool = False) -> list[int]:
+    """The processes of the child `main` other than itself (and, in a PID namespace, its init
+    and server): none when its PID namespace (seen through its own /proc) holds no other; else
+    the members of its cgroup, or its descendants and process group (a scan of /proc, skipped
+    when `quick`)."""
+    inside = _namespace_pids_seen_by(main)
+    if inside is not None and not set(inside) - {1, 2}:
+        return []
+    found = cgroup.members(main)
+    if found is None:
+        if inside is None and quick:
+            return []
+        table = processes.process_table()
+        found = set(processes.descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
+    level = len(_namespace_pids(main))
+    mains = {main}
+    for pid in found:
+        inner = _namespace_pids(pid)
+        if len(inner) == level + 1 and inner[-1] in (1, 2):
+            mains.add(pid)   # init and server, in the child's PID namespace
+    return sorted(set(found) - mains)
+
+
+def _namespace_pids_seen_by(main: int) -> list[int] | None:
+    """The pids in the PID namespace of the child `main`, from the /proc its init mounted
+    (`autograder.isolation.pidns`); None when it has none of its own."""
+    proc = f"/proc/{main}/root/proc"
+    try:
+        if os.stat(proc).st_dev == os.stat("/proc").st_dev:
+            return None
+        return [int(entry) for entry in os.listdir(proc) if entry.isdigit()]
+    except OSError:
+        return None
+
+
+def _namespace_pids(pid: int) -> list[int]:
+    """The pid of `pid` in each PID namespace it is in, outermost first (NSpid)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return [int(field) for field in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return [pid]

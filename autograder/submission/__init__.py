@@ -1,0 +1,1 @@
+"""What the student sent, read as text: no student code runs here."""

@@ -1,0 +1,360 @@
+"""Grade one submission: the supervisor that always writes results.json.
+
+    results = grade("tensors", Path("my_folder"), Path("results.json"))
+
+The supervisor never imports torch or student code. It prepares the submission in a private
+work folder, runs the grading session (`autograder.session.main`) as a subprocess, reads the
+manifest and verdicts the session recorded, kills every process the submission left behind,
+and only then builds, validates and atomically writes results.json. Whatever fails — the
+submission, the session, this code — a valid results.json with a clear message is written.
+
+A session that could not start the student's process at all (a problem of the grader, not of
+the submission) is run once more; if it fails again, results.json says "not graded" and
+carries {"status": "grader_error"} in `extra_data`, which `autograder.instructor.regrade` reads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from autograder.isolation import cgroup, processes, sandbox
+
+from autograder import results
+from autograder.course import Assignment
+from autograder.isolation.launch import python_command
+from autograder.submission.prepare import SubmissionProblem, prepare
+
+# The wall clock of one submission's session: below Gradescope's 10-minute timeout (README),
+# leaving a retry's start and the writing of results.json. The student's own time is bounded
+# first (`student.TIME_BUDGET`, `student.LOAD_BUDGET`).
+SESSION_TIMEOUT = 8 * 60.0
+GRADER_ERROR = "grader_error"
+
+
+@dataclass
+class Options:
+    call_timeout: float | None = None
+    require_cuda: bool = False
+    session_timeout: float = SESSION_TIMEOUT
+    select: list[str] = field(default_factory=list)
+    verbose: bool = False
+    public_only: bool = False
+    memory_mb: int = sandbox.MEMORY_MB
+
+
+@dataclass
+class SessionRecord:
+    """What a grading session wrote: its manifest, verdicts and notes."""
+
+    manifest: list[results.TestInfo] = field(default_factory=list)
+    verdicts: list[results.Verdict] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    tampered: list[dict] = field(default_factory=list)   # kit code the submission changed in its process
+    finished: bool = False
+    grader_error: str | None = None   # the student's process could not start
+
+    @classmethod
+    def read(cls, path: Path) -> "SessionRecord":
+        record = cls()
+        if not path.exists():
+            return record
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            record.add(event)
+        return record
+
+    def add(self, event: dict) -> None:
+        kind = event.get("event")
+        if kind == "manifest":
+            for test in event["tests"]:
+                self.manifest.append(results.TestInfo(
+                    id=test["id"], name=test["name"], number=test["number"],
+                    max_score=test["max_score"], visibility=test["visibility"], tags=tuple(test["tags"]),
+                    counts=test.get("counts", True) is not False))
+        elif kind == "verdict":
+            self.verdicts.append(results.Verdict(id=event["id"], outcome=event["outcome"],
+                                                 output=event.get("output", ""),
+                                                 counts=event.get("counts", True)))
+        elif kind == "note":
+            self.notes.append(event["text"])
+        elif kind == "tampered":
+            self.tampered += [{"name": str(c.get("name")), "when": str(c.get("when"))}
+                              for c in event.get("changes", []) if isinstance(c, dict)]
+        elif kind == "finished":
+            self.finished = True
+        elif kind == "grader_error" and self.grader_error is None:
+            self.grader_error = str(event.get("reason", ""))
+
+
+def grade(assignment_name: str, submission: Path, out: Path | None = None,
+          options: Options | None = None) -> dict:
+    """Grade `submission`, write results.json to `out` (if given) and return it.
+
+    Raises ResultsNotWritten, with the results in its `outcomes`, if `out` could not be written."""
+    return grade_batch(assignment_name, [(Path(submission), out)], options, sessions=1)[0]
+
+
+@dataclass
+class Submission:
+    """One submission of a batch: where it is, where its results go, its private folders."""
+
+    path: Path
+    out: Path | None
+    work: Path
+    scratch: Path
+    notes: list[str] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    started: float = field(default_factory=time.monotonic)
+    retried: bool = False
+
+
+def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], options: Options | None = None,
+                sessions: int | None = None, on_done: Callable[[int, dict], None] | None = None) -> list[dict]:
+    """Grade many submissions of one assignment; `sessions` sessions run in parallel.
+
+    With one submission this is a plain grade: one session, one child started from scratch. With
+    more, each session grades its share one after the other, importing torch once, with the
+    children forked from a zygote. Each results.json is written as soon as its submission is
+    done (and `on_done(index, results)` called), after every process it started was killed and
+    its files removed. Raises ResultsNotWritten at the end if some results.json could not be
+    written (a full disk that even the space claimed beforehand could not absorb)."""
+    options = options or Options()
+    processes.become_subreaper()
+    ids = sandbox.identity()
+    sandbox.protect_kit()
+    print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
+    assignment = Assignment.get(assignment_name)
+    batch = [Submission(Path(s), o, Path(tempfile.mkdtemp(prefix="autograder-")), sandbox.scratch_folder(ids))
+             for s, o in items]
+    outcomes: list[dict | None] = [None] * len(batch)
+
+    unwritten: list[str] = []
+
+    def finish(index: int, status: str) -> None:
+        submission = batch[index]
+        if _needs_retry(submission):
+            submission.retried = True
+            (submission.work / "verdicts.jsonl").unlink(missing_ok=True)
+            status = run_session(submission.work, submission.settings, options.session_timeout, options.verbose)
+            if len(batch) == 1:   # in a batch, other sessions are descendants too
+                processes.kill_descendants()
+        outcomes[index] = _conclude(submission, status)
+        # The submission's files go first: they may be what filled the disk.
+        shutil.rmtree(submission.work, ignore_errors=True)
+        shutil.rmtree(submission.scratch, ignore_errors=True)
+        if submission.out is not None:
+            try:
+                write(submission.out, outcomes[index])
+            except OSError as error:
+                unwritten.append(f"{submission.out}: {error.strerror or error}")
+                print(f"autograder: could not write {submission.out}: {error.strerror or error}", file=sys.stderr)
+        if on_done is not None:
+            on_done(index, outcomes[index])
+
+    try:
+        for submission in batch:
+            _reserve(submission.out)
+            _prepare(submission, assignment, ids, options)
+        if len(batch) == 1:
+            status = run_session(batch[0].work, batch[0].settings, options.session_timeout, options.verbose)
+            processes.kill_descendants()
+            finish(0, status)
+        else:
+            _run_in_parallel(batch, options, sessions or os.cpu_count() or 1, finish)
+    except Exception as error:  # noqa: BLE001 - a bug of ours still ends in a valid results.json
+        print(f"autograder: internal error: {type(error).__name__}: {error}", file=sys.stderr)
+        stopped = f"the autograder hit an internal error ({type(error).__name__})"
+    else:
+        stopped = "the grader stopped before reaching this submission"
+    finally:
+        processes.kill_descendants()
+        cgroup.sweep()
+    for index in range(len(batch)):
+        if outcomes[index] is None:
+            finish(index, stopped)
+    if unwritten:
+        raise ResultsNotWritten(unwritten, outcomes)
+    return outcomes
+
+
+class ResultsNotWritten(OSError):
+    """Some results.json files could not be written (a full or read-only disk); `outcomes`
+    holds every submission's results all the same."""
+
+    def __init__(self, failures: list[str], outcomes: list[dict]) -> None:
+        super().__init__("could not write " + "; ".join(failures))
+        self.outcomes = outcomes
+
+
+def _reserve(out: Path | None) -> None:
+    """Claim the space of results.json before any student code runs (see results.reserve)."""
+    if out is not None:
+        try:
+            results.reserve(out)
+        except OSError as error:
+            print(f"autograder: could not reserve {out} ({error.strerror or error}); "
+                  "it will be written at the end", file=sys.stderr)
+
+
+def _prepare(submission: Submission, assignment: Assignment, ids, options: Options) -> None:
+    confinement = sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb,
+                                   isolate=True)
+    submission.settings = {"assignment": assignment.name, "verdicts": str(submission.work / "verdicts.jsonl"),
+                    "call_timeout": options.call_timeout, "require_cuda": options.require_cuda,
+                    "select": options.select, "public_only": options.public_only,
+                    "sandbox": confinement.to_dict()}
+    try:
+        prepared = prepare(assignment, submission.path, submission.scratch)
+        sandbox.hand_over(prepared.path, ids)
+        program = submission.work / "program.json"   # the grader's private folder: the child never sees it
+        program.write_text(json.dumps(prepared.program.to_dict()), encoding="utf-8")
+        submission.settings["submission"] = str(prepared.path)
+        submission.settings["program"] = str(program)
+        submission.notes += [f"Graded {prepared.graded}."] + prepared.notes
+    except SubmissionProblem as problem:
+        submission.settings["problem"] = str(problem)
+        submission.notes.append(str(problem))
+
+
+def _needs_retry(submission: Submission) -> bool:
+    """Once, when the grader could not start the student's process."""
+    return not submission.retried and SessionRecord.read(submission.work / "verdicts.jsonl").grader_error is not None
+
+
+def _conclude(submission: Submission, status: str) -> dict:
+    """results.json for one finished submission, from what its session recorded."""
+    try:
+        record = SessionRecord.read(submission.work / "verdicts.jsonl")
+        notes = submission.notes + record.notes
+        if record.grader_error is not None:
+            tries = "twice" if submission.retried else "once"
+            outcome = results.error_results(
+                f"{record.grader_error}\nYour submission was not graded (the grader tried {tries}).",
+                record.manifest)
+            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": record.grader_error[:500]}
+        elif not record.manifest:
+            outcome = results.error_results(
+                "The autograder could not collect its tests" + (f" ({status})" if status else "")
+                + ". Your submission was not graded; please tell your instructor.")
+            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": "the grader could not collect its tests"}
+        else:
+            if not record.finished:
+                notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
+                             "tests that did not run score 0.")
+            outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
+            if record.tampered:
+                outcome["extra_data"] = {"tampered": record.tampered}
+    except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
+        outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
+                                        f"{error}). Your submission was not graded; please tell your instructor.")
+        outcome["extra_data"] = {"status": GRADER_ERROR, "reason": f"internal error ({type(error).__name__})"}
+    outcome["execution_time"] = round(time.monotonic() - submission.started, 2)
+    return outcome
+
+
+def _run_in_parallel(batch: list[Submission], options: Options, sessions: int, finish) -> None:
+    """`sessions` batch sessions, each grading every N-th submission, in parallel. A session that
+    spends more than `options.session_timeout` on one submission is killed: that submission is
+    finished as stopped, and a new session grades the rest of its share."""
+    def run_share(indices: list[int]) -> None:
+        while indices:
+            done, stopped = _run_share_once([batch[i].settings for i in indices], options.session_timeout,
+                                            lambda position: finish(indices[position], ""))
+            if done < len(indices):
+                finish(indices[done], stopped)
+                done += 1
+            indices = indices[done:]
+
+    shares = [list(range(start, len(batch), sessions)) for start in range(min(sessions, len(batch)))]
+    with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+        for future in [pool.submit(run_share, share) for share in shares]:
+            future.result()
+
+
+def _run_share_once(settings: list[dict], timeout: float, on_done: Callable[[int], None]) -> tuple[int, str]:
+    """One batch session over `settings`: how many it finished, and why it stopped early."""
+    folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
+    done, fired = 0, threading.Event()
+
+    def kill(process: subprocess.Popen) -> None:
+        fired.set()
+        process.kill()
+
+    try:
+        (folder / "session.json").write_text(json.dumps({"batch": settings}))
+        command = python_command("autograder.session.main", str(folder / "session.json"))
+        with subprocess.Popen(command, cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
+            watchdog = threading.Timer(timeout, kill, (process,))
+            watchdog.start()
+            try:
+                for line in process.stdout:
+                    if line.startswith("done "):
+                        watchdog.cancel()
+                        on_done(int(line.split()[1]))
+                        done += 1
+                        watchdog = threading.Timer(timeout, kill, (process,))
+                        watchdog.start()
+            finally:
+                watchdog.cancel()
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    if fired.is_set():
+        return done, f"the grading of this submission took longer than {timeout:g} s"
+    return done, f"the grader process ended with status {process.returncode}"
+
+
+def session_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST_", "PYTHON"))}
+    env.update({"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONHASHSEED": "0",
+                "PYTHONDONTWRITEBYTECODE": "1"})
+    return env
+
+
+def run_session(work: Path, settings: dict, timeout: float, verbose: bool = False) -> str:
+    """Run the grading session; return "" on a normal end, else what went wrong.
+
+    Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
+    stderr when something went wrong or `verbose` is set."""
+    (work / "session.json").write_text(json.dumps(settings), encoding="utf-8")
+    command = python_command("autograder.session.main", str(work / "session.json"))
+    env = session_env()
+    log = work / "session.log"
+    with open(log, "wb") as handle:
+        try:
+            process = subprocess.run(command, cwd=work, env=env, timeout=timeout,
+                                     stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT)
+            status = ""
+            if process.returncode < 0:
+                status = f"the grader process was killed by signal {-process.returncode}, possibly for lack of memory"
+            elif process.returncode not in (0, 1):
+                status = f"the grader process exited with status {process.returncode}"
+        except subprocess.TimeoutExpired:
+            status = f"the whole grading run took longer than {timeout:g} s"
+    text = log.read_text(encoding="utf-8", errors="replace")
+    if verbose or status or "autograder: grader error" in text:
+        sys.stderr.write(text[-20000:])
+    return status
+
+
+def write(out: Path, outcome: dict) -> None:
+    """Write results.json; OSError if the disk refuses even the reserved space."""
+    try:
+        results.write_results(out, outcome)
+    except results.ResultsError as error:
+        results.write_results(out, results.error_results(
+            f"The autograder produced invalid results ({error}). Please tell your instructor."))
