@@ -19,6 +19,9 @@ from autograder.session.child_process import ChildProcess, child_env
 from autograder.session.zygote import ForkedProcess, Zygote
 
 
+LAUNCHED: list[Zygote] = []   # zygotes make_student started, closed by close_student
+
+
 def make_student(tmp_path: Path, source: str, zygote: Zygote | None = None, notebook: bool = False,
                  **settings) -> Student:
     """A Student for `source` (a script, or notebook cells separated by "# %%" lines), prepared
@@ -29,10 +32,21 @@ def make_student(tmp_path: Path, source: str, zygote: Zygote | None = None, note
         prepared = from_script(source, "tensors.py")
     path = tmp_path / "tensors.py"
     path.write_text(prepared.text)
+    if zygote is None:
+        zygote = Zygote.launch(child_env({}))
+        LAUNCHED.append(zygote)
     process = ChildProcess(cwd=tmp_path, zygote=zygote)
     process.start()
     return Student(process=process, path=str(path), module_name="tensors", source=prepared.text,
                    program=plan(prepared), **settings)
+
+
+def close_student(s: Student) -> None:
+    """Stop its process, and its zygote if make_student started one for it."""
+    s.process.stop()
+    if s.process.zygote in LAUNCHED:
+        LAUNCHED.remove(s.process.zygote)
+        s.process.zygote.close()
 
 
 @pytest.fixture
@@ -46,7 +60,7 @@ def student(tmp_path):
 
     yield build
     for s in students:
-        s.process.stop()
+        close_student(s)
 
 
 def test_calls_return_plain_data_and_reuse_one_process(student):
@@ -194,8 +208,8 @@ def test_the_plugin_starts_the_child_before_the_session_imports_torch():
     assert process.stdout.strip() == "False", "importing autograder.session.plugin imports torch"
 
 
-def test_a_zygote_forks_children_that_serve_like_fresh_ones_and_it_ends_when_closed(tmp_path):
-    zygote = Zygote(child_env({}))
+def test_a_zygote_forks_children_that_serve_and_restart_and_it_ends_when_closed(tmp_path):
+    zygote = Zygote.launch(child_env({}))
     try:
         s = make_student(tmp_path, "import torch\ndef double(x):\n    return x * 2\n", zygote=zygote)
         s.begin_test("test")
@@ -209,7 +223,7 @@ def test_a_zygote_forks_children_that_serve_like_fresh_ones_and_it_ends_when_clo
     finally:
         zygote.close()
     # Killed after close()'s grace period would read -9: the zygote must see EOF and return.
-    assert zygote.process.returncode == 0
+    assert zygote.returncode == 0
 
 
 def test_a_child_that_cannot_start_is_the_graders_problem_not_the_students(tmp_path):
@@ -219,7 +233,8 @@ def test_a_child_that_cannot_start_is_the_graders_problem_not_the_students(tmp_p
     python.chmod(0o755)
     path = tmp_path / "tensors.py"
     path.write_text("def double(x):\n    return x * 2\n")
-    s = Student(process=ChildProcess(cwd=tmp_path, python=str(python)), path=str(path), module_name="tensors",
+    zygote = Zygote.launch(child_env({}), python=str(python))
+    s = Student(process=ChildProcess(cwd=tmp_path, zygote=zygote), path=str(path), module_name="tensors",
                 source=path.read_text())
     s.begin_test("test")
     with pytest.raises(GradingFailure) as failure:
@@ -230,6 +245,7 @@ def test_a_child_that_cannot_start_is_the_graders_problem_not_the_students(tmp_p
     with pytest.raises(GradingFailure) as again:   # sticky: not retried for every test
         s.call("double", 2)
     assert again.value is failure.value and s.process.starts == 1
+    zygote.close()
 
 
 def test_the_memory_limit_is_headroom_on_top_of_what_torch_uses(student):
@@ -253,19 +269,17 @@ def test_on_windows_the_command_says_what_to_use_instead(monkeypatch, capsys):
     assert "WSL" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("forked", [False, True], ids=["fresh", "zygote"])
-def test_the_assignments_warm_up_modules_are_imported_before_the_submission(tmp_path, forked):
+def test_the_assignments_warm_up_modules_are_imported_before_the_submission(tmp_path):
     warm_up = Assignment.get("linear_regression").warm_up
     assert warm_up == ("torch._dynamo",)
-    zygote = Zygote(child_env({}), warm_up) if forked else None
+    zygote = Zygote.launch(child_env({}), warm_up)   # a forked child has what its zygote imported
     path = tmp_path / "linear_regression.py"
     path.write_text("import sys\nAT_IMPORT = 'torch._dynamo' in sys.modules\ndef warm():\n    return AT_IMPORT\n")
-    process = ChildProcess(cwd=tmp_path, zygote=zygote, warm_up=warm_up)   # a forked child has what its zygote imported
+    process = ChildProcess(cwd=tmp_path, zygote=zygote)
     s = Student(process=process, path=str(path), module_name="linear_regression", source=path.read_text())
     s.begin_test("test")
     try:
         assert s.warm() is True
     finally:
         process.stop()
-        if zygote is not None:
-            zygote.close()
+        zygote.close()

@@ -166,7 +166,7 @@ def test_no_network_no_writes_outside_scratch_no_tampering(tmp_path, student_use
     port = listener.getsockname()[1]
     private = sandbox.private_folders()  # /tmp is not among them when the kit itself lives there
     leak = (private[0] if private else tmp_path) / f"autograder-leak-{os.getpid()}"
-    grader_file = ROOT / "autograder" / "plugin.py"
+    grader_file = ROOT / "autograder" / "session" / "plugin.py"
     before = grader_file.read_bytes()
     attack = f'''
 import socket

@@ -203,7 +203,7 @@ def test_a_reply_too_large_to_send_is_refused_by_the_sender():
 
 @pytest.fixture
 def student(tmp_path):
-    from test_engine import make_student
+    from test_engine import close_student, make_student
 
     made = []
 
@@ -214,7 +214,7 @@ def student(tmp_path):
 
     yield build
     for s in made:
-        s.process.stop()
+        close_student(s)
 
 
 LATE_FRAME = '''

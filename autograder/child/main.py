@@ -1,6 +1,7 @@
 """The student's process: imports the submission and runs probes on it, returning plain data.
 
-Started by `autograder.session.child_process.ChildProcess` (see `autograder.isolation.launch`) with two pipe descriptors.
+Forked from the zygote (`autograder.session.zygote`) for `autograder.session.child_process.ChildProcess`,
+with two pipe descriptors.
 Everything this process does is untrusted once the submission is imported: it can only ever
 send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
 
@@ -29,7 +30,6 @@ import __future__
 import ast
 import importlib
 import importlib.util
-import json
 import os
 import random
 import sys
@@ -254,28 +254,13 @@ def warm_up(modules: Iterable[str] = ()) -> None:
         importlib.import_module(module)
 
 
-def main(argv: list[str]) -> None:
-    request_fd, reply_fd = int(argv[1]), int(argv[2])
+def main(request_fd: int, reply_fd: int, sandbox: dict) -> None:
+    """Serve one submission, in a process just forked from the zygote (`autograder.session.zygote`),
+    which already imported torch and paid the first-use costs."""
     from autograder.isolation.sandbox import enter, limit_memory
 
-    settings = json.loads(argv[3]) if len(argv) > 3 else {}
-    confinement = enter(settings)
-    import numpy  # noqa: F401 - imported before the submission, so it cannot be shadowed
-    import torch
-
-    torch.set_num_threads(1)
-    try:
-        torch.set_num_interop_threads(1)
-    except RuntimeError:
-        pass  # already set (a child forked by autograder.session.zygote)
-    warm_up(json.loads(argv[4]) if len(argv) > 4 else ())
-    confinement.append(limit_memory(settings))
+    confinement = enter(sandbox)
+    confinement.append(limit_memory(sandbox))
     channel = Channel(request_fd, reply_fd)
     channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid(), "sandbox": confinement}})
     Child(channel).serve()
-
-
-if __name__ == "__main__":
-    main(sys.argv)
-    # Leave without running the submission's atexit handlers or finalizers.
-    os._exit(0)

@@ -62,13 +62,15 @@ def call_round_trip(samples: int = 200) -> float:
     """Median seconds for one small call into a running child."""
     import torch
 
+    from autograder.session.child_process import ChildProcess, child_env
     from autograder.session.student import Student
-    from autograder.session.child_process import ChildProcess
+    from autograder.session.zygote import Zygote
 
+    zygote = Zygote.launch(child_env({}))
     with tempfile.TemporaryDirectory() as scratch:
         path = Path(scratch) / "tensors.py"
         path.write_text("def first_row(x):\n    return x[0]\n")
-        student = Student(process=ChildProcess(cwd=Path(scratch)), path=str(path), module_name="tensors",
+        student = Student(process=ChildProcess(cwd=Path(scratch), zygote=zygote), path=str(path), module_name="tensors",
                           source=path.read_text())
         x = torch.arange(12.0).reshape(3, 4)
         student.first_row(x)
@@ -78,6 +80,7 @@ def call_round_trip(samples: int = 200) -> float:
             student.first_row(x)
             times.append(time.perf_counter() - started)
         student.process.stop()
+    zygote.close()
     return statistics.median(times)
 
 

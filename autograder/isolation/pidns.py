@@ -32,7 +32,7 @@ def split() -> None:
     if init:
         _wait_as(init, reader)
     os.close(reader)
-    _die_with_parent()
+    die_with_parent()
     from autograder.isolation.sandbox import mount_proc
 
     mount_proc()
@@ -78,7 +78,7 @@ def _end_with(code: int) -> None:
     os._exit(code)
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """SIGKILL this process when its parent ends. (The window before this call is closed by
     the grader, which kills the waiter's whole process group, init included.)"""
     libc = ctypes.CDLL(None, use_errno=True)

@@ -13,6 +13,7 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Collection, Iterable
 
 PR_SET_CHILD_SUBREAPER = 36
 
@@ -60,20 +61,28 @@ def descendants(pid: int, table: dict[int, tuple[int, int]] | None = None) -> li
     return found
 
 
-def kill_descendants(timeout: float = 10.0) -> int:
-    """SIGKILL every descendant of this process until none is left; return how many."""
+def kill(pids: Iterable[int]) -> int:
+    """SIGKILL each of `pids` that still exists (the one place processes are killed); how many."""
+    killed = 0
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed += 1
+        except (ProcessLookupError, PermissionError):
+            pass
+    return killed
+
+
+def kill_descendants(timeout: float = 10.0, keep: Collection[int] = ()) -> int:
+    """SIGKILL every descendant of this process but `keep` until none is left, and reap those
+    that were this process's own children; return how many were killed."""
     me, killed = os.getpid(), 0
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        pids = descendants(me)
+        pids = [pid for pid in descendants(me) if pid not in keep]
         if not pids:
             break
-        for pid in pids:
-            try:
-                os.kill(pid, signal.SIGKILL)
-                killed += 1
-            except (ProcessLookupError, PermissionError):
-                pass
+        killed += kill(pids)
         _reap()
         time.sleep(0.01)
     _reap()

@@ -14,20 +14,18 @@ cheap and complete); once the child is ready its memory cgroup gets its limit.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
 import subprocess
-import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.isolation import cgroup, processes
-from autograder.isolation.launch import python_command
-from autograder.isolation.sandbox import MEMORY_MB
+from autograder.isolation.sandbox import Settings as Sandbox
+from autograder.session.zygote import ForkedProcess, Zygote, ZygoteStopped
 
 # `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
 # the grading session starts the child before it imports torch itself, and on two cores the
@@ -109,17 +107,13 @@ class OutputBuffer:
 class ChildProcess:
     """A restartable child process that runs probes on one submission."""
 
-    def __init__(self, *, cwd: Path, env: dict[str, str] | None = None,
-                 python: str = sys.executable, sandbox: dict | None = None, zygote=None,
-                 warm_up: tuple[str, ...] = ()) -> None:
+    def __init__(self, *, cwd: Path, zygote: Zygote, env: dict[str, str] | None = None,
+                 sandbox: Sandbox | None = None) -> None:
         self.cwd = Path(cwd)
         self.zygote = zygote
-        self.sandbox = json.dumps(sandbox or {})
-        self.memory_mb = (sandbox or {}).get("memory_mb", MEMORY_MB)
-        self.warm_up = json.dumps(list(warm_up))   # a zygote's children inherit the zygote's
-        self.python = python
+        self.sandbox = sandbox or Sandbox()
         self.env = child_env({"HOME": str(self.cwd), **(env or {})})
-        self.process: subprocess.Popen | None = None
+        self.process: ForkedProcess | None = None
         self.output = OutputBuffer()
         self._to_child: int | None = None
         self._from_child: int | None = None
@@ -129,29 +123,25 @@ class ChildProcess:
 
     # -- lifecycle
     def start(self) -> None:
-        """Start the child without waiting for it (it imports torch meanwhile)."""
+        """Ask the zygote for a child, without waiting for it to be ready."""
         if self.process is not None:
             return
         request_r, request_w = os.pipe()
         reply_r, reply_w = os.pipe()
         output_r, output_w = os.pipe()
-        command = python_command("autograder.child.main", str(request_r), str(reply_w), self.sandbox,
-                                 self.warm_up, python=self.python)
+        self.starts += 1
         try:
-            if self.zygote is not None:
-                self.process = self.zygote.fork(str(self.cwd), self.env, self.sandbox,
-                                                (request_r, reply_w, output_w))
-            else:
-                self.process = subprocess.Popen(
-                    command, cwd=self.cwd, env=self.env, stdin=subprocess.DEVNULL,
-                    stdout=output_w, stderr=output_w, pass_fds=(request_r, reply_w),
-                    start_new_session=True, close_fds=True)
+            self.process = self.zygote.fork(str(self.cwd), self.env, self.sandbox.to_dict(),
+                                            (request_r, reply_w, output_w))
+        except ZygoteStopped as stopped:
+            for fd in (request_w, reply_r, output_r):
+                os.close(fd)
+            raise ChildFailedToStart(str(stopped), stopped.last_words) from None
         finally:
             for fd in (request_r, reply_w, output_w):
                 os.close(fd)
         self._to_child, self._from_child = request_w, reply_r
         self._ready = False
-        self.starts += 1
         self._drainer = threading.Thread(target=_drain, args=(output_r, self.output), daemon=True)
         self._drainer.start()
 
@@ -162,11 +152,7 @@ class ChildProcess:
         PID namespace); elsewhere that costs a scan of /proc."""
         if self.process is None:
             return
-        for pid in strays(self.process.pid, quick=quick):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        processes.kill(strays(self.process.pid, quick=quick))
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -229,7 +215,7 @@ class ChildProcess:
                 self._drainer.join(timeout=2)   # the child's last words: usually a traceback
             raise ChildFailedToStart(str(error), self.output.take()) from None
         self._ready = True
-        cgroup.limit(self.process.pid, self.memory_mb * 2**20)
+        cgroup.limit(self.process.pid, self.sandbox.memory_mb * 2**20)
 
     def _send(self, data: bytes, deadline: float, timeout: float) -> None:
         view = memoryview(data)

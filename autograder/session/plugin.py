@@ -1,9 +1,10 @@
 """The pytest plugin that turns grader tests into verdicts.
 
-Loaded with `-p autograder.session.plugin` by `autograder.session.main`. A few hooks over one settings
-object, `Grading`:
+`autograder.session.main` hands pytest a `GraderPlugin` built from the session's settings
+(`autograder.settings.SessionSettings`), and this module for the graders' fixtures (`student`,
+`reference`). Its hooks:
 
-* configure: start the student's process at once, so it imports torch while pytest collects;
+* configure: start the student's process at once (forked from the zygote), while pytest collects;
 * collection: build the closed-world manifest from each test's gradescope-utils decorators
   (`weight`, `number`, `visibility`, `tags`) and write it out; CUDA tests are skipped, and do
   not count, where no GPU exists (unless `--require-cuda`); tests run in the order in which
@@ -29,9 +30,10 @@ import pytest
 
 from autograder.course import Assignment
 from autograder.submission.program import Program
-from autograder.isolation.sandbox import MEMORY_MB
 from autograder.session.student import GraderBroken, GradingFailure, NotImplementedYet, Student
 from autograder.session.child_process import ChildProcess
+from autograder.session.zygote import Zygote
+from autograder.settings import SessionSettings
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 # The order tests run in: a test's inputs stay in the student's process (it can record them and
@@ -40,58 +42,39 @@ DISCLOSURE_ORDER = ("visible", "after_due_date", "after_published", "hidden")
 PRINTED_LIMIT = 2000
 
 
-def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup("autograder")
-    group.addoption("--assignment", help="assignment id, e.g. tensors")
-    group.addoption("--submission", help="the prepared .py file to grade")
-    group.addoption("--program", help="JSON: which statements of the submission run (autograder.submission.program)")
-    group.addoption("--problem", help="why there is nothing to grade (shown in every test)")
-    group.addoption("--verdicts", help="JSON-lines file for the manifest and verdicts")
-    group.addoption("--require-cuda", action="store_true",
-                    help="run cuda-marked tests even without a GPU, so that they fail instead of skipping")
-    group.addoption("--call-timeout", type=float, default=None, help="seconds per call into the submission")
-    group.addoption("--sandbox", default="{}", help="JSON: how to confine the student's process")
+PLUGIN = pytest.StashKey["GraderPlugin"]()
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped (and not counted) without one")
-    if config.getoption("--assignment"):
-        grading = Grading(config)
-        config.stash[GRADING] = grading
-        config.pluginmanager.register(grading, "autograder-grading")
+class GraderPlugin:
+    """One grading session's settings and state; its methods are pytest hooks. It is handed to
+    `pytest.main` as an object (with this module, for the fixtures) by `autograder.session.main`."""
 
-
-GRADING = pytest.StashKey["Grading"]()
-ZYGOTE = pytest.StashKey[object]()   # set by autograder.session.main when grading a batch
-
-
-class Grading:
-    """Settings and state of one grading session; its methods are the plugin's hooks."""
-
-    def __init__(self, config: pytest.Config) -> None:
-        self.assignment = Assignment.get(config.getoption("--assignment"))
-        self.problem = config.getoption("--problem")
-        self.require_cuda = config.getoption("--require-cuda")
-        verdicts = config.getoption("--verdicts")
-        self.out = open(verdicts, "a", encoding="utf-8") if verdicts else None
+    def __init__(self, settings: SessionSettings, zygote: Zygote) -> None:
+        self.settings = settings
+        self.zygote = zygote
+        self.assignment = Assignment.get(settings.assignment)
+        self.problem = settings.problem
+        self.require_cuda = settings.require_cuda
+        self.out = open(settings.verdicts, "a", encoding="utf-8") if settings.verdicts else None
         self.manifest: dict[str, dict] = {}
         self.student: Student | None = None
-        submission = config.getoption("--submission")
-        if submission and not self.problem:
-            path = Path(submission)
-            sandbox = json.loads(config.getoption("--sandbox"))
-            process = ChildProcess(cwd=path.parent, sandbox=sandbox, zygote=config.stash.get(ZYGOTE, None),
-                            warm_up=self.assignment.warm_up)
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        """Start the student's process at once: it is forked and confined while pytest collects."""
+        config.addinivalue_line("markers", "cuda: needs a CUDA GPU; skipped (and not counted) without one")
+        config.stash[PLUGIN] = self
+        settings = self.settings
+        if settings.submission and not self.problem:
+            path = Path(settings.submission)
+            process = ChildProcess(cwd=path.parent, sandbox=settings.sandbox, zygote=self.zygote)
             process.start()
-            planned = config.getoption("--program")
-            program = Program.from_dict(json.loads(Path(planned).read_text())) if planned else None
+            program = Program.from_dict(json.loads(Path(settings.program).read_text())) if settings.program else None
             # The prepared file is the plan's source text: read it again only without a plan.
             source = program.source.text if program else path.read_text(encoding="utf-8")
             self.student = Student(process=process, path=str(path), module_name=path.stem, source=source,
-                                   program=program, memory_mb=sandbox.get("memory_mb", MEMORY_MB))
-            timeout = config.getoption("--call-timeout")
-            if timeout:
-                self.student.call_timeout = timeout
+                                   program=program, memory_mb=settings.sandbox.memory_mb)
+            if settings.call_timeout:
+                self.student.call_timeout = settings.call_timeout
 
     def emit(self, event: str, **fields) -> None:
         if self.out is not None:
@@ -188,16 +171,16 @@ class Grading:
 @pytest.fixture(scope="session")
 def student(request) -> Student:
     """The submission, running in its own process."""
-    grading = request.config.stash[GRADING]
-    if grading.student is None:
-        raise GradingFailure(grading.problem or "There is no submission to grade.")
-    return grading.student
+    plugin = request.config.stash[PLUGIN]
+    if plugin.student is None:
+        raise GradingFailure(plugin.problem or "There is no submission to grade.")
+    return plugin.student
 
 
 @pytest.fixture(scope="session")
 def reference(request):
     """The reference solution (hidden graders only; public graders never need it)."""
-    return load_reference(request.config.stash[GRADING].assignment)
+    return load_reference(request.config.stash[PLUGIN].assignment)
 
 
 def test_info(item: pytest.Item) -> dict:

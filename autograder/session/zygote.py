@@ -1,15 +1,18 @@
-"""A clean process that imports torch once and forks a ready child for each submission.
+"""The one way a student's process starts: forked from a warm, clean process (the zygote).
 
-Batch grading would otherwise pay `import torch` (~2 s) per submission in every child. The
-zygote is started fresh (it never sees the grader's memory: no reference solution, no
-expected values) and waits on a Unix socket. For each request it receives the three pipe
-ends of a new child (requests, replies, output) with SCM_RIGHTS, forks, and the fork confines
-itself (`autograder.isolation.sandbox.enter`: namespaces, limits, the student user) and serves exactly
-like a child started from scratch. The grader talks to it through `ForkedProcess`, which
-stands in for `subprocess.Popen`.
+The grading session imports torch once, pays the assignment's first-use costs (`warm_up`),
+and then, before it reads its settings, loads pytest or touches a grader, a reference or a
+hidden input, forks the zygote (`Zygote.fork_here`). The zygote therefore holds torch, numpy
+and the kit's modules and nothing secret. It waits on a Unix socket; for each request it
+receives the three pipe ends of a new child (requests, replies, output) with SCM_RIGHTS,
+forks, and the fork confines itself (`autograder.isolation.sandbox.enter`: namespaces, limits,
+the student user) and serves (`autograder.child.main`). Torch's pages are shared by the
+session, the zygote and every child, so a grade pays for one torch in time and in memory.
 
-    grader ──fork {cwd, sandbox} + 3 fds──► zygote ──os.fork()──► child (as `student`)
-    grader ◄──{"pid": ...}─────────────────┘
+    session ──fork {cwd, env, sandbox} + 3 fds──► zygote ──os.fork()──► child (as `student`)
+    session ◄──{"pid": ...}──────────────────────┘
+
+Tests and `make bench` start a zygote on its own (`Zygote.launch`), in a fresh interpreter.
 """
 
 from __future__ import annotations
@@ -20,47 +23,134 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterable
 
 from autograder.isolation.launch import python_command
 
 
+def prepare(modules: Iterable[str] = ()) -> None:
+    """What every child needs before it serves: torch, one thread, first-use costs paid. Never
+    touches torch.cuda: a process forked from one that initialized CUDA cannot use it."""
+    import numpy  # noqa: F401 - imported before any submission, so it cannot be shadowed
+    import torch
+
+    from autograder.child.main import warm_up
+
+    torch.set_num_threads(1)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:
+        pass   # already set in this process
+    warm_up(modules)
+
+
 class Zygote:
-    """Grader side: start the zygote and ask it for children."""
+    """The session's handle on its zygote: ask it for children, collect their exit status."""
 
-    def __init__(self, env: dict[str, str], warm_up: tuple[str, ...] = ()) -> None:
+    def __init__(self, connection: socket.socket, pid: int, process: subprocess.Popen | None = None) -> None:
+        self.socket, self.pid, self._process = connection, pid, process
+        self.reader = connection.makefile("rb")
+        self.returncode: int | None = None
+
+    @classmethod
+    def fork_here(cls, warm_up: Iterable[str] = ()) -> "Zygote":
+        """Warm this process up, then fork the zygote from it. Call it before anything secret
+        is loaded: the zygote, and every child, gets a copy of this process's memory."""
+        prepare(warm_up)
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.socket = ours
-        command = python_command("autograder.session.zygote", str(theirs.fileno()), json.dumps(list(warm_up)))
-        self.process = subprocess.Popen(command,
-                                        env=env, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
-                                        close_fds=True)
-        theirs.close()
-        self.reader = ours.makefile("rb")
+        pid = os.fork()
+        if pid == 0:
+            try:
+                ours.close()
+                from autograder.isolation.pidns import die_with_parent
 
-    def fork(self, cwd: str, env: dict, sandbox: str, fds: tuple[int, int, int]) -> "ForkedProcess":
+                die_with_parent()
+                serve(theirs)
+            finally:
+                os._exit(0)
+        theirs.close()
+        return cls(ours, pid)
+
+    @classmethod
+    def launch(cls, env: dict[str, str], warm_up: Iterable[str] = (), python: str = sys.executable) -> "Zygote":
+        """A zygote in a fresh interpreter (`python`), for tests and benchmarks."""
+        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        command = python_command("autograder.session.zygote", str(theirs.fileno()), json.dumps(list(warm_up)),
+                                 python=python)
+        process = subprocess.Popen(command, env=env, pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, close_fds=True)
+        theirs.close()
+        return cls(ours, process.pid, process)
+
+    def fork(self, cwd: str, env: dict, sandbox: dict, fds: tuple[int, int, int]) -> "ForkedProcess":
         request = {"op": "fork", "cwd": cwd, "env": env, "sandbox": sandbox}
-        socket.send_fds(self.socket, [json.dumps(request).encode()], list(fds))
+        try:
+            socket.send_fds(self.socket, [json.dumps(request).encode()], list(fds))
+        except OSError:
+            raise ZygoteStopped(self._last_words()) from None
         return ForkedProcess(self, self._answer()["pid"])
 
     def reap(self, pid: int) -> int | None:
         """The exit status of a forked child, or None while it runs (negative: signal)."""
-        self.socket.sendall(json.dumps({"op": "reap", "pid": pid}).encode())
+        try:
+            self.socket.sendall(json.dumps({"op": "reap", "pid": pid}).encode())
+        except OSError:
+            raise ZygoteStopped(self._last_words()) from None
         return self._answer()["status"]
 
     def _answer(self) -> dict:
-        line = self.reader.readline()
+        try:
+            line = self.reader.readline()
+        except OSError:
+            line = b""
         if not line:
-            raise RuntimeError("the zygote stopped")
+            raise ZygoteStopped(self._last_words())
         return json.loads(line)
 
+    def _last_words(self) -> str:
+        """What a launched zygote printed before it stopped (usually a traceback)."""
+        if self._process is None:
+            return ""
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            return ""
+        return self._process.stderr.read().decode("utf-8", "replace")[-2000:]
+
     def close(self) -> None:
-        # The reader holds the socket open too: both must close for the zygote to see EOF.
+        """Close the socket: the zygote sees EOF and exits; killed if it has not within 10 s."""
         self.reader.close()
         self.socket.close()
-        try:
-            self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
+        if self._process is not None:
+            try:
+                self.returncode = self._process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self.returncode = self._process.wait()
+            self._process.stderr.close()
+            return
+        deadline = time.monotonic() + 10
+        while self.returncode is None:
+            try:
+                done, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:   # already reaped (autograder.isolation.processes)
+                self.returncode = -9
+                break
+            if done:
+                self.returncode = os.waitstatus_to_exitcode(status)
+            elif time.monotonic() > deadline:
+                os.kill(self.pid, 9)
+                self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+            else:
+                time.sleep(0.01)
+
+
+class ZygoteStopped(RuntimeError):
+    """The zygote is gone (killed, out of memory, or it could not import torch)."""
+
+    def __init__(self, last_words: str) -> None:
+        super().__init__("the process that starts the student's processes stopped")
+        self.last_words = last_words
 
 
 class ForkedProcess:
@@ -71,7 +161,10 @@ class ForkedProcess:
 
     def poll(self) -> int | None:
         if self.returncode is None:
-            self.returncode = self.zygote.reap(self.pid)
+            try:
+                self.returncode = self.zygote.reap(self.pid)
+            except ZygoteStopped:   # nobody left to ask: ended once the pid is gone
+                self.returncode = None if _exists(self.pid) else -9
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
@@ -83,17 +176,19 @@ class ForkedProcess:
         return self.returncode
 
 
+def _exists(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
+
+
 # ---------------------------------------------------------------- zygote side
 
-def serve(connection: socket.socket, modules: list[str]) -> None:
-    import numpy  # noqa: F401
-    import torch
-
-    from autograder.child.main import warm_up
-
-    torch.set_num_threads(1)
-    torch.set_num_interop_threads(1)
-    warm_up(modules)
+def serve(connection: socket.socket) -> None:
     while True:
         try:
             message, fds, _, _ = socket.recv_fds(connection, 65536, 3)
@@ -132,7 +227,7 @@ def _reap(pid: int) -> int | None:
 
 
 def _become_child(request: dict, fds: list[int]) -> None:
-    """In the fork: look exactly like a freshly started `autograder.child.main`."""
+    """In the fork: a new session with the three pipes as its only channels, then serve."""
     try:
         request_fd, reply_fd, output_fd = fds
         os.setsid()
@@ -146,10 +241,11 @@ def _become_child(request: dict, fds: list[int]) -> None:
         os.environ.update(request["env"])
         from autograder.child.main import main
 
-        main(["zygote", str(request_fd), str(reply_fd), request["sandbox"]])
+        main(request_fd, reply_fd, request["sandbox"])
     finally:
         os._exit(0)
 
 
-if __name__ == "__main__":
-    serve(socket.socket(fileno=int(sys.argv[1])), json.loads(sys.argv[2]) if len(sys.argv) > 2 else [])
+if __name__ == "__main__":   # Zygote.launch
+    prepare(json.loads(sys.argv[2]))
+    serve(socket.socket(fileno=int(sys.argv[1])))

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder.isolation import cgroup, processes, sandbox
@@ -33,6 +33,7 @@ from autograder.isolation import cgroup, processes, sandbox
 from autograder import results
 from autograder.course import Assignment
 from autograder.isolation.launch import python_command
+from autograder.settings import SessionSettings, write as write_settings
 from autograder.submission.prepare import SubmissionProblem, prepare
 
 # The wall clock of one submission's session: below Gradescope's 10-minute timeout (README),
@@ -117,7 +118,7 @@ class Submission:
     work: Path
     scratch: Path
     notes: list[str] = field(default_factory=list)
-    settings: dict = field(default_factory=dict)
+    settings: SessionSettings | None = None
     started: float = field(default_factory=time.monotonic)
     retried: bool = False
 
@@ -211,22 +212,20 @@ def _reserve(out: Path | None) -> None:
 
 
 def _prepare(submission: Submission, assignment: Assignment, ids, options: Options) -> None:
-    confinement = sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb,
-                                   isolate=True)
-    submission.settings = {"assignment": assignment.name, "verdicts": str(submission.work / "verdicts.jsonl"),
-                    "call_timeout": options.call_timeout, "require_cuda": options.require_cuda,
-                    "select": options.select, "public_only": options.public_only,
-                    "sandbox": confinement.to_dict()}
+    settings = SessionSettings(
+        assignment=assignment.name, verdicts=str(submission.work / "verdicts.jsonl"),
+        call_timeout=options.call_timeout, require_cuda=options.require_cuda, public_only=options.public_only,
+        select=tuple(options.select),
+        sandbox=sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb, isolate=True))
     try:
         prepared = prepare(assignment, submission.path, submission.scratch)
         sandbox.hand_over(prepared.path, ids)
         program = submission.work / "program.json"   # the grader's private folder: the child never sees it
         program.write_text(json.dumps(prepared.program.to_dict()), encoding="utf-8")
-        submission.settings["submission"] = str(prepared.path)
-        submission.settings["program"] = str(program)
+        submission.settings = replace(settings, submission=str(prepared.path), program=str(program))
         submission.notes += [f"Graded {prepared.graded}."] + prepared.notes
     except SubmissionProblem as problem:
-        submission.settings["problem"] = str(problem)
+        submission.settings = replace(settings, problem=str(problem))
         submission.notes.append(str(problem))
 
 
@@ -285,7 +284,7 @@ def _run_in_parallel(batch: list[Submission], options: Options, sessions: int, f
             future.result()
 
 
-def _run_share_once(settings: list[dict], timeout: float, on_done: Callable[[int], None]) -> tuple[int, str]:
+def _run_share_once(settings: list[SessionSettings], timeout: float, on_done: Callable[[int], None]) -> tuple[int, str]:
     """One batch session over `settings`: how many it finished, and why it stopped early."""
     folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
     done, fired = 0, threading.Event()
@@ -295,8 +294,7 @@ def _run_share_once(settings: list[dict], timeout: float, on_done: Callable[[int
         process.kill()
 
     try:
-        (folder / "session.json").write_text(json.dumps({"batch": settings}))
-        command = python_command("autograder.session.main", str(folder / "session.json"))
+        command = session_command(folder, settings)
         with subprocess.Popen(command, cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
             watchdog = threading.Timer(timeout, kill, (process,))
@@ -325,13 +323,18 @@ def session_env() -> dict[str, str]:
     return env
 
 
-def run_session(work: Path, settings: dict, timeout: float, verbose: bool = False) -> str:
+def session_command(folder: Path, settings: list[SessionSettings]) -> list[str]:
+    """The command of a grading session over `settings` (one assignment), kept in `folder`."""
+    write_settings(folder / "session.json", settings)
+    return python_command("autograder.session.main", settings[0].assignment, str(folder / "session.json"))
+
+
+def run_session(work: Path, settings: SessionSettings, timeout: float, verbose: bool = False) -> str:
     """Run the grading session; return "" on a normal end, else what went wrong.
 
     Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
     stderr when something went wrong or `verbose` is set."""
-    (work / "session.json").write_text(json.dumps(settings), encoding="utf-8")
-    command = python_command("autograder.session.main", str(work / "session.json"))
+    command = session_command(work, [settings])
     env = session_env()
     log = work / "session.log"
     with open(log, "wb") as handle:
