@@ -9,6 +9,7 @@ from pathlib import Path
 
 from autograder import results
 from autograder.course import Assignment
+from autograder.submission.program import first_line
 from autograder.supervisor.grade import Options, grade
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,7 +57,7 @@ def replace_definition(source: str, name: str, replacement: str) -> str:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
             lines = source.splitlines(keepends=True)
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            start = first_line(node) - 1
             return "".join(lines[:start]) + replacement.strip("\n") + "\n" + "".join(lines[node.end_lineno:])
     raise KeyError(f"no top-level definition {name!r}")
 

@@ -38,6 +38,7 @@ from packaging.requirements import Requirement
 
 from autograder import environment
 from autograder.course import NAMES, PACKAGE, ROOT, Assignment
+from autograder.submission.program import first_line
 
 TEMPLATES = PACKAGE / "gradescope"
 EXECUTABLES = {"setup.sh", "run_autograder"}
@@ -205,7 +206,7 @@ def stub_notebook(source: str, assignment: str):
     starts = []  # 0-based first line of each definition, with its decorators and leading comments
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            start = first_line(node) - 1
             while start > skip_to and lines[start - 1].lstrip().startswith("#"):
                 start -= 1
             starts.append(start)

@@ -72,6 +72,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from autograder.submission.program import first_line
+
 ROOT = Path(__file__).resolve().parents[2]
 
 MARKER = re.compile(r"# (BEGIN|END) SOLUTION\b")
@@ -262,19 +264,13 @@ class _Syntax:
         return ".".join(reversed(names))
 
 
-def _first_line(node: ast.stmt) -> int:
-    """Where a statement starts, decorators included."""
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno] + [d.lineno for d in decorators])
-
-
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t\f"))]
 
 
 def _plan(region: Region, syntax: _Syntax, code_lines: set[int], lines: list[str], filename: str) -> Edit:
     wrapped = _wrapped_statements(region, syntax, code_lines, filename)
-    first = _first_line(wrapped[0])
+    first = first_line(wrapped[0])
     if _indent(lines[first - 1]) != region.begin.indent:
         raise StubError(filename, region.begin.line,
                         f"BEGIN SOLUTION is indented differently from the code it wraps (line {first})")
@@ -289,10 +285,10 @@ def _plan(region: Region, syntax: _Syntax, code_lines: set[int], lines: list[str
 def _wrapped_statements(region: Region, syntax: _Syntax, code_lines: set[int], filename: str) -> list[ast.stmt]:
     """The outermost statements between the markers, which must all belong to one block."""
     begin, end = region.begin.line, region.end.line
-    inside = {s for s in syntax.statements if begin < _first_line(s) and s.end_lineno < end}
+    inside = {s for s in syntax.statements if begin < first_line(s) and s.end_lineno < end}
     wrapped = sorted((s for s in inside if not any(a in inside for a in syntax.ancestors(s))),
-                     key=_first_line)
-    covered = {n for s in wrapped for n in range(_first_line(s), s.end_lineno + 1)}
+                     key=first_line)
+    covered = {n for s in wrapped for n in range(first_line(s), s.end_lineno + 1)}
     for number in range(begin + 1, end):
         if number in code_lines and number not in covered:
             raise StubError(filename, number, f"the region at line {begin} must wrap whole statements, "
@@ -302,7 +298,7 @@ def _wrapped_statements(region: Region, syntax: _Syntax, code_lines: set[int], f
     blocks = {(id(syntax.block[s][0]), syntax.block[s][1]) for s in wrapped}
     if len(blocks) > 1:
         raise StubError(filename, begin, "the region spans statements of different blocks "
-                                         f"(lines {_first_line(wrapped[0])} and {_first_line(wrapped[-1])})")
+                                         f"(lines {first_line(wrapped[0])} and {first_line(wrapped[-1])})")
     return wrapped
 
 
@@ -405,7 +401,7 @@ def _entry(node: DefinitionNode) -> _Entry:
         returns = "" if node.returns is None else ast.unparse(node.returns)
         kind = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
         signature = (ast.unparse(node.args), returns, *decorators)
-    return _Entry(_first_line(node), kind, signature, ast.get_docstring(node, clean=False))
+    return _Entry(first_line(node), kind, signature, ast.get_docstring(node, clean=False))
 
 
 def _check_interface(solution: ast.Module, stub: str, origins: list[int], removed: list[Region],
