@@ -8,11 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import results
-from autograder.course import Assignment
+from autograder.course import ROOT, Assignment  # noqa: F401 (tests import ROOT from here)
 from autograder.submission.program import first_line
 from autograder.supervisor.grade import Options, grade
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def grade_file(assignment: str, path: Path, out: Path, **options) -> dict:

@@ -65,7 +65,7 @@ def gradable(assignment: Assignment) -> bool:
 
 def handed_out(assignment: Assignment) -> bool:
     """A student bundle needs the stub, the handout and the public tests."""
-    return (assignment.stub.is_file() and (assignment.stub.parent / "handout.md").is_file()
+    return (assignment.stub.is_file() and assignment.handout.is_file()
             and (assignment.graders / "test_public.py").is_file())
 
 
@@ -304,7 +304,7 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
-        ("handout.md", (assignment.stub.parent / "handout.md").read_bytes()),
+        ("handout.md", assignment.handout.read_bytes()),
         ("requirements.txt", ("\n".join(requirements) + "\n").encode()),
         ("requirements-colab.txt", ("\n".join(pinned(tuple(environment.grader_distributions()))) + "\n").encode()),
         ("requirements/student.txt", environment.requirements_file("student").read_bytes()),

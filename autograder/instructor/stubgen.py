@@ -72,9 +72,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
+from autograder.course import ROOT, Assignment, solution_names
 from autograder.submission.program import first_line
-
-ROOT = Path(__file__).resolve().parents[2]
 
 MARKER = re.compile(r"# (BEGIN|END) SOLUTION\b")
 # Comments that look like a marker but are not written as one: typos that must not pass.
@@ -143,17 +142,8 @@ def generate_stub(solution_source: str, *, filename: str = "<solution>") -> str:
 
 
 def stub_path(assignment: str, root: Path) -> Path:
-    return root / "assignments" / assignment / f"{assignment}.py"
-
-
-def solution_path(assignment: str, root: Path) -> Path:
-    return root / "solutions" / f"{assignment}.py"
-
-
-def solution_names(root: Path) -> list[str]:
-    """The assignments that have a solution file, sorted; `_`-prefixed files are not ones."""
-    folder = root / "solutions"
-    return sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_"))
+    """Where the stub of `assignment` is written (`autograder.course` says)."""
+    return Assignment(assignment, root).stub
 
 
 # --- reading the solution --------------------------------------------------------------------
@@ -466,7 +456,7 @@ def _generate_all(names: list[str], root: Path) -> tuple[dict[str, str], list[st
     stubs: dict[str, str] = {}
     errors: list[str] = []
     for name in names:
-        path = solution_path(name, root)
+        path = Assignment(name, root).solution
         shown = _relative(path, root)
         if not path.is_file():
             errors.append(f"{shown}: no such solution file")
@@ -487,7 +477,8 @@ def _generate_all(names: list[str], root: Path) -> tuple[dict[str, str], list[st
 def _check_all(stubs: dict[str, str], root: Path) -> int:
     drifted = False
     for name, stub in stubs.items():
-        path = stub_path(name, root)
+        assignment = Assignment(name, root)
+        path = assignment.stub
         shown = _relative(path, root)
         if not path.is_file():
             print(f"{shown} is missing: run `make stubs`")
@@ -499,7 +490,7 @@ def _check_all(stubs: dict[str, str], root: Path) -> int:
             continue
         sys.stdout.writelines(difflib.unified_diff(
             on_disk.splitlines(keepends=True), stub.splitlines(keepends=True),
-            fromfile=f"{shown} (on disk)", tofile=f"{shown} (generated from {_relative(solution_path(name, root), root)})"))
+            fromfile=f"{shown} (on disk)", tofile=f"{shown} (generated from {_relative(assignment.solution, root)})"))
         print(f"{shown} is out of date: run `make stubs`")
         drifted = True
     return 1 if drifted else 0
