@@ -243,6 +243,9 @@ def test_the_memory_limit_is_headroom_on_top_of_what_torch_uses(student):
     assert in_use_mb > 150, "torch is imported before the limit is set"
     # What loading the submission took since the limit was set is all that may be missing.
     assert sandbox.MEMORY_MB - 64 <= limit_mb - in_use_mb <= sandbox.MEMORY_MB, (limit_mb, in_use_mb)
+    # The child's ready message says how it was confined; the grader keeps that for its log.
+    assert f"memory limit {sandbox.MEMORY_MB} MB" in s.process.confinement[-1]
+    assert f"files up to {sandbox.MAX_FILE_BYTES // 2**20} MB" in s.process.confinement
 
 
 def test_on_windows_the_command_says_what_to_use_instead(monkeypatch, capsys):

@@ -4,6 +4,7 @@ Started by `autograder.session.child_process.ChildProcess` (see `autograder.isol
 Everything this process does is untrusted once the submission is imported: it can only ever
 send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
 
+    grader ◄──{"ok": True, "value": {"sandbox": [...]}}  once, when ready: how this process is confined
     grader ──{"op": "load", path, name, allowed, available}► an empty module for the submission
     grader ──{"op": "run", indices}───────────────────► run these top-level statements, in order
     grader ──{"op": "call", probe, args, kwargs, seed}─► run autograder.child.probes.<probe>(module, ...)
@@ -271,7 +272,7 @@ def main(argv: list[str]) -> None:
     warm_up(json.loads(argv[4]) if len(argv) > 4 else ())
     confinement.append(limit_memory(settings))
     channel = Channel(request_fd, reply_fd)
-    channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid(), "sandbox": confinement}})
+    channel.send({"ok": True, "value": {"sandbox": confinement}})
     Child(channel).serve()
 
 
