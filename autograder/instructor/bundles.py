@@ -41,7 +41,6 @@ from autograder.course import NAMES, PACKAGE, ROOT, Assignment
 from autograder.submission.program import first_line
 
 TEMPLATES = PACKAGE / "gradescope"
-EXECUTABLES = {"setup.sh", "run_autograder"}
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that two builds of the same tree are identical
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 SOLUTION_MARKER = "# BEGIN SOLUTION"
