@@ -65,7 +65,6 @@ class Submission:
     names: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
-    created_at: str = ""
 
     @property
     def id(self) -> str:
@@ -187,7 +186,7 @@ def submissions(root: Path) -> tuple[list[Submission], list[str]]:
         found.append(Submission(
             folder_name=name, folder=folders.get(name),
             names=[str(p.get("name") or "") for p in people], emails=[str(p.get("email") or "") for p in people],
-            sids=[str(p.get("sid") or "") for p in people], created_at=str(entry.get("created_at") or "")))
+            sids=[str(p.get("sid") or "") for p in people]))
     return found, warnings
 
 
