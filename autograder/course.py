@@ -38,7 +38,11 @@ class UnknownAssignment(ValueError):
 
 @dataclass(frozen=True)
 class Assignment:
+    """Where one assignment's pieces live, in the kit at `root` (the instructors' tools are tested
+    on a kit in a temporary folder)."""
+
     name: str
+    root: Path = ROOT
 
     @classmethod
     def get(cls, name: str) -> "Assignment":
@@ -48,15 +52,19 @@ class Assignment:
 
     @property
     def graders(self) -> Path:
-        return PACKAGE / "graders" / self.name
+        return graders_folder(self.root) / self.name
 
     @property
     def solution(self) -> Path:
-        return ROOT / "solutions" / f"{self.name}.py"
+        return solutions_folder(self.root) / f"{self.name}.py"
 
     @property
     def stub(self) -> Path:
-        return ROOT / "assignments" / self.name / f"{self.name}.py"
+        return self.root / "assignments" / self.name / f"{self.name}.py"
+
+    @property
+    def handout(self) -> Path:
+        return self.stub.with_name("handout.md")
 
     @property
     def api(self) -> tuple[str, ...]:
@@ -71,6 +79,26 @@ class Assignment:
         return f"{self.name}.py", f"{self.name}.ipynb"
 
 
+def graders_folder(root: Path = ROOT) -> Path:
+    """Every assignment's graders, and the session's pytest.ini."""
+    return root / PACKAGE.name / "graders"
+
+
+def solutions_folder(root: Path = ROOT) -> Path:
+    """The reference solutions: instructors only."""
+    return root / "solutions"
+
+
 def available() -> list[Assignment]:
     """Assignments whose graders exist, in course order."""
-    return [Assignment(n) for n in NAMES if (PACKAGE / "graders" / n).is_dir()]
+    return [a for a in map(Assignment, NAMES) if a.graders.is_dir()]
+
+
+def solution_names(root: Path = ROOT) -> list[str]:
+    """The assignments that have a reference solution in `root`, sorted; `_`-prefixed files are not ones."""
+    return sorted(p.stem for p in solutions_folder(root).glob("*.py") if not p.name.startswith("_"))
+
+
+def handouts(root: Path = ROOT) -> list[Path]:
+    """Every handout in `root` (also those of assignments without graders yet), sorted."""
+    return sorted(root.glob("assignments/*/handout.md"))

@@ -8,10 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from autograder import results
-from autograder.course import Assignment
+from autograder.course import ROOT, Assignment  # noqa: F401 (tests import ROOT from here)
+from autograder.submission.program import first_line
 from autograder.supervisor.grade import Options, grade
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def grade_file(assignment: str, path: Path, out: Path, **options) -> dict:
@@ -56,7 +55,7 @@ def replace_definition(source: str, name: str, replacement: str) -> str:
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.ClassDef)) and node.name == name:
             lines = source.splitlines(keepends=True)
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            start = first_line(node) - 1
             return "".join(lines[:start]) + replacement.strip("\n") + "\n" + "".join(lines[node.end_lineno:])
     raise KeyError(f"no top-level definition {name!r}")
 

@@ -6,20 +6,18 @@ checks.no_loops / checks.pure_python), the RNG decision of `Call`, tamper detect
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
+from autograder.course import ROOT
 from autograder.session import checks, memory
 
 from autograder.instructor import regrade
 
 from autograder import wire
 from autograder.session.student import Call, GradingFailure, Student
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------- memory: decided by the grader

@@ -163,7 +163,8 @@ def test_errors_in_a_notebook_are_placed_by_cell_and_line(student):
     s = student("import torch\n# %%\n%matplotlib inline\ndef first_row(x):\n    return x[5]\n", notebook=True)
     with pytest.raises(GradingFailure, match=r"first_row raised IndexError: .*\(cell 2, line 3: return x\[5\]\)"):
         s.first_row(torch.zeros(2, 2))
-    assert s.where(s.function_source("first_row").lineno) == "cell 2, line 2"
+    definition = next(st for st in s.program.statements if "first_row" in st.binds)
+    assert s.where(definition.line) == "cell 2, line 2"
     assert "1 IPython line" in s.load_report()
 
 
@@ -259,6 +260,9 @@ def test_the_memory_limit_is_headroom_on_top_of_what_torch_uses(student):
     assert in_use_mb > 150, "torch is imported before the limit is set"
     # What loading the submission took since the limit was set is all that may be missing.
     assert sandbox.MEMORY_MB - 64 <= limit_mb - in_use_mb <= sandbox.MEMORY_MB, (limit_mb, in_use_mb)
+    # The child's ready message says how it was confined; the grader keeps that for its log.
+    assert f"memory limit {sandbox.MEMORY_MB} MB" in s.process.confinement[-1]
+    assert f"files up to {sandbox.MAX_FILE_BYTES // 2**20} MB" in s.process.confinement
 
 
 def test_on_windows_the_command_says_what_to_use_instead(monkeypatch, capsys):

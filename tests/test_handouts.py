@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from autograder import environment
-
+from autograder import course, environment
 from autograder.instructor import handouts
 from kit import ROOT
 
-HANDOUTS = handouts.handout_paths(ROOT)
+HANDOUTS = course.handouts(ROOT)
 
 
 @pytest.mark.parametrize("path", HANDOUTS, ids=[p.parent.name for p in HANDOUTS])

@@ -15,12 +15,12 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
 from autograder import results
+from autograder.course import ROOT
 from autograder.report import format_table, print_table
 from autograder.results import (NOT_COUNTED, NOT_RUN, OUTPUT_LIMIT, TOP_OUTPUT_LIMIT, ResultsError, TestInfo,
                                 Verdict, build_results, clean_text, error_results, load_schema, validate,
                                 write_results)
 
-ROOT = Path(__file__).resolve().parent.parent
 
 MANIFEST = (
     TestInfo("t.py::test_add", "Adds two tensors", "1.1", 2.0, "visible", ("tensors", "basics")),

@@ -10,10 +10,9 @@ from textwrap import dedent
 
 import pytest
 
+from autograder.course import ROOT, Assignment, solution_names
 from autograder.instructor import stubgen
 from autograder.instructor.stubgen import StubError, generate_stub
-
-ROOT = stubgen.ROOT
 
 
 def stub_of(source: str) -> str:
@@ -422,21 +421,21 @@ def test_main_writes_every_stub_then_check_passes(kit, capsys):
     assert run_main(kit) == 0
     assert capsys.readouterr().out.splitlines() == [
         "wrote assignments/alpha/alpha.py", "wrote assignments/beta/beta.py"]
-    assert stubgen.stub_path("alpha", kit).read_text() == generate_stub(SOLUTION)
+    assert Assignment("alpha", kit).stub.read_text() == generate_stub(SOLUTION)
     assert run_main(kit, "--check") == 0
 
 
 def test_main_writes_only_the_named_assignments(kit, capsys):
     assert run_main(kit, "beta") == 0
     assert capsys.readouterr().out == "wrote assignments/beta/beta.py\n"
-    assert not stubgen.stub_path("alpha", kit).exists()
+    assert not Assignment("alpha", kit).stub.exists()
 
 
 def test_check_reports_missing_and_drifted_stubs_and_writes_nothing(kit, capsys):
     assert run_main(kit) == 0
-    alpha = stubgen.stub_path("alpha", kit)
+    alpha = Assignment("alpha", kit).stub
     alpha.write_text(alpha.read_text().replace("Doc.", "Edited by hand."))
-    stubgen.stub_path("beta", kit).unlink()
+    Assignment("beta", kit).stub.unlink()
     capsys.readouterr()
     assert run_main(kit, "--check") == 1
     out = capsys.readouterr().out
@@ -444,7 +443,7 @@ def test_check_reports_missing_and_drifted_stubs_and_writes_nothing(kit, capsys)
     assert "assignments/alpha/alpha.py is out of date: run `make stubs`" in out
     assert "assignments/beta/beta.py is missing: run `make stubs`" in out
     assert "Edited by hand." in alpha.read_text()
-    assert not stubgen.stub_path("beta", kit).exists()
+    assert not Assignment("beta", kit).stub.exists()
 
 
 def test_stub_errors_exit_2_with_file_and_line(kit, capsys):
@@ -478,14 +477,14 @@ def test_the_module_runs_as_a_script_without_importing_torch(kit):
 # --- the repository --------------------------------------------------------------------------
 
 
-ASSIGNMENTS = stubgen.solution_names(ROOT) or [
+ASSIGNMENTS = solution_names(ROOT) or [
     pytest.param(None, marks=pytest.mark.skip(reason="no solutions/*.py in the repository yet"))]
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_committed_stub_matches_its_solution(assignment):
-    solution = stubgen.solution_path(assignment, ROOT)
-    stub = stubgen.stub_path(assignment, ROOT)
+    solution = Assignment(assignment).solution
+    stub = Assignment(assignment).stub
     shown = f"{stub.relative_to(ROOT).as_posix()}"
     assert stub.is_file(), f"{shown} is missing: run `make stubs`"
     generated = generate_stub(solution.read_bytes().decode("utf-8"),

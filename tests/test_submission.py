@@ -34,6 +34,13 @@ def test_files_with_nothing_or_far_too_much_to_plan_get_a_message(tmp_path, text
         prepare(TENSORS, tmp_path, tmp_path / "scratch")
 
 
+@pytest.mark.parametrize("name", ["tensors.py", "tensors.ipynb"])
+def test_a_file_that_is_not_utf8_gets_a_message(tmp_path, name):
+    (tmp_path / name).write_bytes(b'{"cells": "\xff"}')
+    with pytest.raises(SubmissionProblem, match=rf"^{name.replace('.', '[.]')} is not UTF-8 text"):
+        prepare(TENSORS, tmp_path, tmp_path / "scratch")
+
+
 def test_a_notebook_is_limited_by_the_size_of_its_code_not_of_its_outputs(tmp_path):
     big = new_code_cell("x = 1")
     big.outputs = [nbformat.v4.new_output("stream", text="y" * (MAX_SOURCE_BYTES + 10))]

@@ -5,10 +5,14 @@ with two pipe descriptors.
 Everything this process does is untrusted once the submission is imported: it can only ever
 send *data* back (see `autograder.wire`), and the grader decides every verdict. The loop:
 
+    grader ◄──{"ok": True, "value": {"sandbox": [...]}}  once, when ready: how this process is confined
     grader ──{"op": "load", path, name, allowed, available}► an empty module for the submission
     grader ──{"op": "run", indices}───────────────────► run these top-level statements, in order
     grader ──{"op": "call", probe, args, kwargs, seed}─► run autograder.child.probes.<probe>(module, ...)
-    grader ◄──{"ok": True, "value": ...} or {"ok": False, "error": {...}}
+    grader ◄──{"ok": True, "value": ...} or {"ok": False, "error": {type, name, message, where, not_implemented}}
+
+An error's `where` is {"line", "code"} in the submission, or None; `name` is the name a
+NameError did not find. The value of "load" is None; of "run", one error (or None) a statement.
 
 The grader decides which statements run (`autograder.submission.program`). Each runs on its own: one that
 raises is reported and the next runs. When a request hangs or ends the process, the grader
@@ -63,7 +67,7 @@ class Channel:
         except wire.WireError as error:
             data = wire.frame(self.request_id, {"ok": False, "error": {
                 "type": "ResultTooLarge", "message": f"what your code returned could not be sent to the grader: {error}",
-                "where": None, "in_student_code": False, "not_implemented": False, "traceback": ""}})
+                "where": None, "not_implemented": False}})
         self.replies.write(data)
         self.replies.flush()
 
@@ -89,18 +93,16 @@ def describe_exception(error: BaseException, student_file: str | None) -> dict:
     where = None
     if student_frames:
         last = student_frames[-1]
-        where = {"line": last.lineno, "function": last.name, "code": (last.line or "")[:200]}
+        where = {"line": last.lineno, "code": (last.line or "")[:200]}
     elif isinstance(error, SyntaxError) and student_file and error.filename == student_file:
-        where = {"line": error.lineno, "function": "<module>", "code": (error.text or "").strip()[:200]}
+        where = {"line": error.lineno, "code": (error.text or "").strip()[:200]}
     missing = getattr(error, "name", None) if isinstance(error, NameError) else None
     return {
         "type": type(error).__qualname__[:100],
         "name": missing if isinstance(missing, str) else None,
         "message": message[:2000],
         "where": where,
-        "in_student_code": bool(student_frames) or where is not None,
         "not_implemented": isinstance(error, NotImplementedError),
-        "traceback": "".join(traceback.format_exception(type(error), error, error.__traceback__))[-4000:],
     }
 
 
@@ -147,21 +149,21 @@ class Child:
         op = request.get("op")
         try:
             if op == "load":
-                return {"ok": True, "value": self.load(request)}
+                self.load(request)
+                return {"ok": True, "value": None}
             if op == "run":
                 return {"ok": True, "value": [self.run(index) for index in request["indices"]]}
             if op == "call":
                 return {"ok": True, "value": self.call(request)}
             return {"ok": False, "error": {"type": "ProtocolError", "message": f"unknown op {op!r}",
-                                           "where": None, "in_student_code": False,
-                                           "not_implemented": False, "traceback": ""}}
+                                           "where": None, "not_implemented": False}}
         except BaseException as error:  # noqa: BLE001 - SystemExit, KeyboardInterrupt, pytest's outcomes...
             return {"ok": False, "error": describe_exception(error, self.student_file)}
         finally:
             _flush_output()
 
-    def load(self, request: dict) -> int:
-        """An empty module for the submission; the number of its top-level statements."""
+    def load(self, request: dict) -> None:
+        """An empty module for the submission."""
         from autograder.environment import install_import_guard
 
         path, name = request["path"], request["name"]
@@ -178,7 +180,6 @@ class Child:
 
             _import_probes()
             self.snapshot = Snapshot()
-        return len(self.statements)
 
     def run(self, index: int) -> dict | None:
         """Run top-level statement `index` of the submission in its module; None, or what it raised."""
@@ -262,5 +263,5 @@ def main(request_fd: int, reply_fd: int, sandbox: dict) -> None:
     confinement = enter(sandbox)
     confinement.append(limit_memory(sandbox))
     channel = Channel(request_fd, reply_fd)
-    channel.send({"ok": True, "value": {"ready": True, "pid": os.getpid(), "sandbox": confinement}})
+    channel.send({"ok": True, "value": {"sandbox": confinement}})
     Child(channel).serve()

@@ -38,9 +38,9 @@ from packaging.requirements import Requirement
 
 from autograder import environment
 from autograder.course import NAMES, PACKAGE, ROOT, Assignment
+from autograder.submission.program import first_line
 
 TEMPLATES = PACKAGE / "gradescope"
-EXECUTABLES = {"setup.sh", "run_autograder"}
 ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed, so that two builds of the same tree are identical
 SKIPPED_NAMES = {"__pycache__", ".ipynb_checkpoints", ".pytest_cache", ".DS_Store"}
 SOLUTION_MARKER = "# BEGIN SOLUTION"
@@ -64,7 +64,7 @@ def gradable(assignment: Assignment) -> bool:
 
 def handed_out(assignment: Assignment) -> bool:
     """A student bundle needs the stub, the handout and the public tests."""
-    return (assignment.stub.is_file() and (assignment.stub.parent / "handout.md").is_file()
+    return (assignment.stub.is_file() and assignment.handout.is_file()
             and (assignment.graders / "test_public.py").is_file())
 
 
@@ -205,7 +205,7 @@ def stub_notebook(source: str, assignment: str):
     starts = []  # 0-based first line of each definition, with its decorators and leading comments
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            start = min([node.lineno] + [d.lineno for d in node.decorator_list]) - 1
+            start = first_line(node) - 1
             while start > skip_to and lines[start - 1].lstrip().startswith("#"):
                 start -= 1
             starts.append(start)
@@ -303,7 +303,7 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
-        ("handout.md", (assignment.stub.parent / "handout.md").read_bytes()),
+        ("handout.md", assignment.handout.read_bytes()),
         ("requirements.txt", ("\n".join(requirements) + "\n").encode()),
         ("requirements-colab.txt", ("\n".join(pinned(tuple(environment.grader_distributions()))) + "\n").encode()),
         ("requirements/student.txt", environment.requirements_file("student").read_bytes()),

@@ -22,8 +22,8 @@ import textwrap
 from pathlib import Path
 
 from autograder import environment
+from autograder.course import ROOT, handouts
 
-ROOT = Path(__file__).resolve().parents[2]
 BEGIN = "<!-- BEGIN GENERATED: grading environment -->"
 END = "<!-- END GENERATED: grading environment -->"
 WIDTH = 95
@@ -63,10 +63,6 @@ def render(handout: str, filename: str = "handout.md") -> str:
     return handout[:start] + block() + handout[end + len(END):]
 
 
-def handout_paths(root: Path = ROOT) -> list[Path]:
-    return sorted((root / "assignments").glob("*/handout.md"))
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m autograder.instructor.handouts",
                                      description="Rewrite the generated block of every assignments/*/handout.md.")
@@ -74,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     drifted = False
-    for path in handout_paths(args.root):
+    for path in handouts(args.root):
         shown = path.relative_to(args.root).as_posix()
         text = path.read_bytes().decode("utf-8")
         try:

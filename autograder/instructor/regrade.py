@@ -6,19 +6,23 @@ those folder names to `{":submitters": [{":name", ":email", ":sid"}], ":score", 
 (keys are read with or without their leading colon). A zip is unpacked safely: no absolute
 paths, no `..`, no links, capped sizes.
 
-Every submission is graded by its own `autograder grade ... --quiet` process (the same engine
-as `make grade`, each in a fresh interpreter: a grade kills every process below it when it
-ends, so grades must never share a process), `--jobs` at a time (default: the CPU cores), each
-with a wall-clock limit. Outputs, in `--out` (default `regrade-<assignment>/`):
+The submissions go to `autograder.supervisor.grade.grade_batch`, the engine of `make grade`:
+`--jobs` grading sessions in parallel (default: the CPU cores), each importing torch once and
+grading its share one submission after the other, with the students' processes forked from a
+zygote; everything a submission started is killed before its results.json is written. A session
+that spends more than `--timeout` seconds on one submission (default 600, Gradescope's) is
+killed (that submission's results say so; its tests that did not run score 0), and a new session
+grades the rest of its share. Outputs, in `--out` (default `regrade-<assignment>/`):
 
     grades.csv       name, email, sid, submission id, score, max score, status, reason, one column per test
     summary.md       mean and median score, pass rate of every test, the submissions that need a look,
                      those that changed the grader's code in their process
     histogram.png    the score distribution (matplotlib)
-    <id>/results.json, <id>/grade.log   what each grade wrote
+    <id>/results.json   what each grade wrote
 
-A submission that crashes, hangs or is malformed gets its row, with the reason; no submission
-stops the run.
+A submission that crashes, hangs or is malformed gets its row, with the reason; its status is
+"graded", "crashed" (the grader could not grade it: results.json's `extra_data.status`) or
+"missing" (listed in the metadata, absent from the export). No submission stops the run.
 """
 
 from __future__ import annotations
@@ -61,7 +65,6 @@ class Submission:
     names: list[str] = field(default_factory=list)
     emails: list[str] = field(default_factory=list)
     sids: list[str] = field(default_factory=list)
-    created_at: str = ""
 
     @property
     def id(self) -> str:
@@ -183,7 +186,7 @@ def submissions(root: Path) -> tuple[list[Submission], list[str]]:
         found.append(Submission(
             folder_name=name, folder=folders.get(name),
             names=[str(p.get("name") or "") for p in people], emails=[str(p.get("email") or "") for p in people],
-            sids=[str(p.get("sid") or "") for p in people], created_at=str(entry.get("created_at") or "")))
+            sids=[str(p.get("sid") or "") for p in people]))
     return found, warnings
 
 

@@ -72,7 +72,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Union
 
-ROOT = Path(__file__).resolve().parents[2]
+from autograder.course import ROOT, Assignment, solution_names
+from autograder.submission.program import first_line
 
 MARKER = re.compile(r"# (BEGIN|END) SOLUTION\b")
 # Comments that look like a marker but are not written as one: typos that must not pass.
@@ -141,17 +142,8 @@ def generate_stub(solution_source: str, *, filename: str = "<solution>") -> str:
 
 
 def stub_path(assignment: str, root: Path) -> Path:
-    return root / "assignments" / assignment / f"{assignment}.py"
-
-
-def solution_path(assignment: str, root: Path) -> Path:
-    return root / "solutions" / f"{assignment}.py"
-
-
-def solution_names(root: Path) -> list[str]:
-    """The assignments that have a solution file, sorted; `_`-prefixed files are not ones."""
-    folder = root / "solutions"
-    return sorted(p.stem for p in folder.glob("*.py") if not p.name.startswith("_"))
+    """Where the stub of `assignment` is written (`autograder.course` says)."""
+    return Assignment(assignment, root).stub
 
 
 # --- reading the solution --------------------------------------------------------------------
@@ -262,19 +254,13 @@ class _Syntax:
         return ".".join(reversed(names))
 
 
-def _first_line(node: ast.stmt) -> int:
-    """Where a statement starts, decorators included."""
-    decorators = getattr(node, "decorator_list", [])
-    return min([node.lineno] + [d.lineno for d in decorators])
-
-
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip(" \t\f"))]
 
 
 def _plan(region: Region, syntax: _Syntax, code_lines: set[int], lines: list[str], filename: str) -> Edit:
     wrapped = _wrapped_statements(region, syntax, code_lines, filename)
-    first = _first_line(wrapped[0])
+    first = first_line(wrapped[0])
     if _indent(lines[first - 1]) != region.begin.indent:
         raise StubError(filename, region.begin.line,
                         f"BEGIN SOLUTION is indented differently from the code it wraps (line {first})")
@@ -289,10 +275,10 @@ def _plan(region: Region, syntax: _Syntax, code_lines: set[int], lines: list[str
 def _wrapped_statements(region: Region, syntax: _Syntax, code_lines: set[int], filename: str) -> list[ast.stmt]:
     """The outermost statements between the markers, which must all belong to one block."""
     begin, end = region.begin.line, region.end.line
-    inside = {s for s in syntax.statements if begin < _first_line(s) and s.end_lineno < end}
+    inside = {s for s in syntax.statements if begin < first_line(s) and s.end_lineno < end}
     wrapped = sorted((s for s in inside if not any(a in inside for a in syntax.ancestors(s))),
-                     key=_first_line)
-    covered = {n for s in wrapped for n in range(_first_line(s), s.end_lineno + 1)}
+                     key=first_line)
+    covered = {n for s in wrapped for n in range(first_line(s), s.end_lineno + 1)}
     for number in range(begin + 1, end):
         if number in code_lines and number not in covered:
             raise StubError(filename, number, f"the region at line {begin} must wrap whole statements, "
@@ -302,7 +288,7 @@ def _wrapped_statements(region: Region, syntax: _Syntax, code_lines: set[int], f
     blocks = {(id(syntax.block[s][0]), syntax.block[s][1]) for s in wrapped}
     if len(blocks) > 1:
         raise StubError(filename, begin, "the region spans statements of different blocks "
-                                         f"(lines {_first_line(wrapped[0])} and {_first_line(wrapped[-1])})")
+                                         f"(lines {first_line(wrapped[0])} and {first_line(wrapped[-1])})")
     return wrapped
 
 
@@ -405,7 +391,7 @@ def _entry(node: DefinitionNode) -> _Entry:
         returns = "" if node.returns is None else ast.unparse(node.returns)
         kind = "async def" if isinstance(node, ast.AsyncFunctionDef) else "def"
         signature = (ast.unparse(node.args), returns, *decorators)
-    return _Entry(_first_line(node), kind, signature, ast.get_docstring(node, clean=False))
+    return _Entry(first_line(node), kind, signature, ast.get_docstring(node, clean=False))
 
 
 def _check_interface(solution: ast.Module, stub: str, origins: list[int], removed: list[Region],
@@ -470,7 +456,7 @@ def _generate_all(names: list[str], root: Path) -> tuple[dict[str, str], list[st
     stubs: dict[str, str] = {}
     errors: list[str] = []
     for name in names:
-        path = solution_path(name, root)
+        path = Assignment(name, root).solution
         shown = _relative(path, root)
         if not path.is_file():
             errors.append(f"{shown}: no such solution file")
@@ -491,7 +477,8 @@ def _generate_all(names: list[str], root: Path) -> tuple[dict[str, str], list[st
 def _check_all(stubs: dict[str, str], root: Path) -> int:
     drifted = False
     for name, stub in stubs.items():
-        path = stub_path(name, root)
+        assignment = Assignment(name, root)
+        path = assignment.stub
         shown = _relative(path, root)
         if not path.is_file():
             print(f"{shown} is missing: run `make stubs`")
@@ -503,7 +490,7 @@ def _check_all(stubs: dict[str, str], root: Path) -> int:
             continue
         sys.stdout.writelines(difflib.unified_diff(
             on_disk.splitlines(keepends=True), stub.splitlines(keepends=True),
-            fromfile=f"{shown} (on disk)", tofile=f"{shown} (generated from {_relative(solution_path(name, root), root)})"))
+            fromfile=f"{shown} (on disk)", tofile=f"{shown} (generated from {_relative(assignment.solution, root)})"))
         print(f"{shown} is out of date: run `make stubs`")
         drifted = True
     return 1 if drifted else 0

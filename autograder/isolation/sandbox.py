@@ -26,7 +26,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from autograder.course import PACKAGE, ROOT
+from autograder.course import PACKAGE, ROOT, graders_folder, solutions_folder
 
 USER = "student"
 # RLIMIT_DATA, set once torch is imported: what the submission may add to what Python, numpy
@@ -103,7 +103,7 @@ def protect_kit() -> None:
     """Make the reference solutions and the graders unreadable for other users (root only)."""
     if os.geteuid() != 0:
         return
-    for folder in (ROOT / "solutions", PACKAGE / "graders"):
+    for folder in (solutions_folder(), graders_folder()):
         if folder.is_dir():
             os.chmod(folder, 0o700)
 

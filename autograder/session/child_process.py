@@ -120,6 +120,9 @@ class ChildProcess:
         self._ready = False
         self._drainer: threading.Thread | None = None
         self.starts = 0
+        # How the running child was confined (`autograder.isolation.sandbox.enter`), from its ready
+        # message: for the session's log, never for the student.
+        self.confinement: list[str] = []
 
     # -- lifecycle
     def start(self) -> None:
@@ -208,7 +211,7 @@ class ChildProcess:
 
     def _await_ready(self) -> None:
         try:
-            self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT, 0)
+            ready = self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT, 0)
         except ChildError as error:
             self.stop()
             if self._drainer is not None:
@@ -216,6 +219,8 @@ class ChildProcess:
             raise ChildFailedToStart(str(error), self.output.take()) from None
         self._ready = True
         cgroup.limit(self.process.pid, self.sandbox.memory_mb * 2**20)
+        value = ready.get("value")   # sent before any student code ran
+        self.confinement = [str(step) for step in value.get("sandbox", ())] if type(value) is dict else []
 
     def _send(self, data: bytes, deadline: float, timeout: float) -> None:
         view = memoryview(data)

@@ -299,15 +299,6 @@ class Student:
             raise AttributeError(name)
         return lambda *args, **kwargs: self.call(name, *args, **kwargs).value
 
-    def function_source(self, name: str) -> ast.AST | None:
-        """The AST of the top-level function or class `name` in the submission, if any; the last
-        one when it is defined twice (a later notebook cell replaces an earlier one)."""
-        found = None
-        for node in self.tree().body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name:
-                found = node
-        return found
-
     def reach(self, function: str) -> Reach:
         """What `function`'s source reaches: its helpers, transitively, and the modules it uses."""
         return Reach(self.program, function)

@@ -8,29 +8,13 @@ in the notebook is executed. `autograder.submission.source` turns the cells into
 from __future__ import annotations
 
 import json
-import os
 import warnings
-from pathlib import Path
 
 import nbformat
 
 
 class NotebookError(Exception):
     """The notebook cannot be read; the message says why, for the student."""
-
-
-def read_notebook(path: str | os.PathLike) -> list[tuple[int, str]]:
-    """(cell number, source) of every code cell of the notebook at `path`."""
-    path = Path(path)
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise NotebookError(f"{path.name} could not be read: {error.strerror or error}") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise NotebookError(f"{path.name} is not a valid Jupyter notebook: it is not UTF-8 text") from None
-    return code_cells(text, path.name)
 
 
 def code_cells(text: str, name: str) -> list[tuple[int, str]]:

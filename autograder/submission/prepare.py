@@ -32,15 +32,10 @@ class SubmissionProblem(Exception):
 
 @dataclass
 class Prepared:
-    path: Path               # the .py file the child loads
-    module_name: str         # the name it is loaded under
+    path: Path               # the .py file the child loads, `<assignment>.py`
     graded: str              # what we graded, as the student named it
     program: Program         # which of its statements run, and where each line came from
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def source(self) -> str:
-        return self.path.read_text(encoding="utf-8")
 
 
 SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
@@ -163,5 +158,4 @@ def prepare(assignment: Assignment, submission: Path, scratch: Path) -> Prepared
     target = scratch / f"{assignment.name}.py"
     target.write_text(source.text, encoding="utf-8")
     graded = str(path.relative_to(submission)) if Path(submission).is_dir() else path.name
-    return Prepared(path=target, module_name=assignment.name, graded=graded,
-                    program=program, notes=notes)
+    return Prepared(path=target, graded=graded, program=program, notes=notes)

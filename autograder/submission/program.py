@@ -168,8 +168,13 @@ def _needed(statements: list[Statement], roots: set[str], objects: set[str]) -> 
     return run
 
 
+def first_line(node: ast.stmt) -> int:
+    """Where a statement starts: its first decorator's line, or its own."""
+    return min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+
+
 def _statement(index: int, node: ast.stmt, lines: list[str]) -> Statement:
-    first = min([node.lineno] + [d.lineno for d in getattr(node, "decorator_list", [])])
+    first = first_line(node)
     text = lines[first - 1]
     if first == node.lineno:  # it may share its line with others, after a `;`
         end = node.end_col_offset if node.end_lineno == node.lineno else None

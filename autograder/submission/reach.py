@@ -138,10 +138,6 @@ def _first(names) -> str:
     return names[0] if names else ""
 
 
-def _contains(outer: ast.AST, node: ast.AST) -> bool:
-    return any(inner is node for inner in ast.walk(outer))
-
-
 def _imported(node: ast.AST, nested: bool = True) -> set[str]:
     """Top-level modules an import statement, or a dynamic import inside `node`, brings in."""
     modules = set()

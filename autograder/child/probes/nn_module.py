@@ -26,8 +26,6 @@ from torch import nn
 from autograder.session.memory import extent
 from autograder.child.probes.core import attribute
 
-NETWORK_KEYS = ("m1.weight", "m1.bias", "m2.weight", "m2.bias", "m3.weight", "m3.bias")
-
 
 class TrustedNetwork(nn.Module):
     """MyNetwork as the spec defines it: Linear(20, 30) → ReLU → Linear(30, 30) → ReLU → Linear(30, 40)."""
