@@ -29,11 +29,11 @@ import pytest
 
 from autograder.assignments import Assignment
 from autograder.program import Program
+from autograder.results import VISIBILITIES
 from autograder.sandbox import MEMORY_MB
 from autograder.student import GraderBroken, GradingFailure, NotImplementedYet, Student
 from autograder.worker import Worker
 
-VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 # The order tests run in: a test's inputs stay in the student's process (it can record them and
 # show them in a later failure), so no test may run after one whose feedback is less private.
 DISCLOSURE_ORDER = ("visible", "after_due_date", "after_published", "hidden")

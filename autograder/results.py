@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+# Gradescope's per-test visibilities; a grader test picks one with @visibility (default "visible").
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 OUTPUT_LIMIT = 10_000  # characters of one test's output
