@@ -316,8 +316,7 @@ def _check_set_score(item: pytest.Item, function, partial: bool) -> None:
 def partial_credit_wrapper(function):
     """The function @partial_credit made of a test (set_score keeps the score on it), or None;
     found under any decorators that wrap it with functools.wraps."""
-    for _ in range(100):   # a chain of __wrapped__ could loop
-        function = getattr(function, "__func__", function)   # a method: its function
+    for _ in range(100):   # a chain of __wrapped__ could loop (a method reads its function's attributes)
         if getattr(function, "__code__", None) == PARTIAL_CREDIT_CODE:
             return function
         function = getattr(function, "__wrapped__", None)

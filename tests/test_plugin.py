@@ -290,7 +290,7 @@ def test_a_hidden_failure_never_shows_what_the_code_printed(grade):
 
 
 HIDING = """
-    from autograder.student import GradingFailure
+    from autograder.student import GraderBroken, GradingFailure
 
     @weight(1)
     @hide_errors("Check the shapes.")
@@ -308,6 +308,11 @@ HIDING = """
         {}["missing"]
 
     @weight(1)
+    @hide_errors("Check the shapes.")
+    def test_grader_broken():
+        raise GraderBroken("The student's process could not start.")
+
+    @weight(1)
     @hide_errors()
     def test_default_message():
         raise AssertionError("expected 3, got 4")
@@ -321,10 +326,18 @@ def test_hide_errors_shows_its_message_instead_of_the_failure(grade):
     assert session.verdict("test_default_message")["output"] == "Test failed"
 
 
-def test_hide_errors_keeps_the_grader_bug_message(grade):
-    """A bug in the grader is no hint about the test, and must not look like the student's fault."""
+def test_hide_errors_keeps_the_graders_own_problems(grade):
+    """A problem of the grader is no hint about the test, and must not look like the student's fault."""
     session = grade(HIDING)
     assert "problem in the grader itself" in session.verdict("test_grader_bug")["output"]
+    assert session.verdict("test_grader_broken")["output"] == "The student's process could not start."
+    assert {"event": "grader_error", "reason": "The student's process could not start."} in session.events
+
+
+def test_hide_errors_keeps_the_problem_that_stops_grading(grade):
+    session = grade(HIDING, "--problem", "Your file has a syntax error on line 3.")
+    assert {verdict["output"] for verdict in session.events if verdict["event"] == "verdict"} == {
+        "Your file has a syntax error on line 3."}
 
 
 # ---------------------------------------------------------------- partial credit
