@@ -250,7 +250,7 @@ def test_info(item: pytest.Item) -> dict:
     _refuse_leaderboard(item, function)
     _check_set_score(item, function, partial)
     doc = (getattr(function, "__doc__", None) or "").strip().splitlines()
-    name = doc[0].strip() if doc else item.name
+    name = doc[0].strip() if doc else item.originalname
     if "[" in item.name:
         name += " " + item.name[item.name.index("["):]
     return {"id": item.nodeid, "name": name, "number": getattr(function, "__number__", None),

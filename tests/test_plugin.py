@@ -102,6 +102,16 @@ def test_manifest_comes_from_the_decorators(grade):
     ]
 
 
+def test_a_test_without_a_docstring_is_named_after_its_function(grade):
+    session = grade("""
+        @weight(1)
+        @pytest.mark.parametrize("n", [1, 2])
+        def test_b(n):
+            pass
+    """)
+    assert [test["name"] for test in session.manifest] == ["test_b [1]", "test_b [2]"]
+
+
 def test_manifest_marks_partial_credit_and_hide_errors(grade):
     session = grade("""
         @partial_credit(3)
