@@ -6,6 +6,11 @@ a "passed" verdict for it. Anything else (a failure, a skip, an outcome nobody k
 verdict at all because grading stopped early) scores 0. Verdicts for ids outside the manifest
 are ignored, so nothing that reaches the verdict file can add tests or points.
 
+A @partial_credit test that called set_score earns that score, clamped to [0, max_score],
+whether it then passed or failed: as gradescope-utils scores it, set_score records what the
+test has established so far (e.g. 2 of 3 cases right, then the third fails). It is "passed"
+only when it passed with full marks. A score that is not a finite number earns nothing.
+
 Every name and output goes through `clean_text`, and `write_results` checks the result against
 schema/results.schema.json before replacing the file atomically. jsonschema is imported only
 when a result is validated, so importing this module stays cheap.
@@ -29,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
+# Gradescope's per-test visibilities; a grader test picks one with @visibility (default "visible").
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
 OUTPUT_LIMIT = 10_000  # characters of one test's output
@@ -45,6 +51,8 @@ PLAIN_TEXT_FORMATS = {"output_format": "text", "test_output_format": "text", "te
 
 NOT_RUN = "This test did not run (the grader stopped before reaching it), so it scores 0."
 NOT_COUNTED = "Not run here and not counted: "
+INVALID_SCORE = ("The grader recorded a score for this test that is not a number, so it scores 0. "
+                 "This is not your fault: please tell your instructor.")
 
 
 class ResultsError(ValueError):
@@ -74,6 +82,7 @@ class Verdict:
     outcome: str  # "passed", "failed" or "skipped"
     output: str = ""  # message for the student, already redacted for hidden tests
     counts: bool = True  # False: the test does not count here (e.g. a CUDA test without a GPU)
+    score: float | None = None  # what a @partial_credit test gave set_score; None: it did not
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -113,7 +122,9 @@ def _deciding_verdicts(verdicts: Iterable[Verdict], known_ids: set[str]) -> dict
 
 def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
     outcome = verdict.outcome if verdict is not None else None
-    if verdict is not None and outcome == "passed":
+    if verdict is not None and verdict.score is not None and outcome in ("passed", "failed"):
+        score, max_score, status, text = _partial_credit(test, verdict)
+    elif verdict is not None and outcome == "passed":
         score, max_score, status, text = test.max_score, test.max_score, "passed", verdict.output
     elif verdict is not None and outcome == "skipped" and verdict.counts is False:
         # A test that cannot run on this machine (a CUDA test without a GPU) is left out of the
@@ -133,6 +144,23 @@ def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
     entry.update(score=score, max_score=max_score, status=status, visibility=test.visibility,
                  tags=[_one_line(tag) for tag in test.tags], output=clean_text(text))
     return entry
+
+
+def _partial_credit(test: TestInfo, verdict: Verdict) -> tuple[float, float, str, str]:
+    """Score, max_score, status and text of a test that set its own score."""
+    score = _clamped(verdict.score, test.max_score)
+    if score is None:
+        return 0, test.max_score, "failed", INVALID_SCORE
+    passed = verdict.outcome == "passed" and score == test.max_score
+    text = _text(verdict.output) if verdict.outcome == "passed" else _failure_text(verdict)
+    return score, test.max_score, "passed" if passed else "failed", text
+
+
+def _clamped(score: Any, max_score: float) -> float | None:
+    """`score` within [0, max_score], or None if it is not a finite number."""
+    if isinstance(score, bool) or not isinstance(score, (int, float)) or not math.isfinite(score):
+        return None
+    return min(max(float(score), 0.0), max_score)
 
 
 def _failure_text(verdict: Verdict | None) -> str:

@@ -190,6 +190,29 @@ def test_counts_false_cannot_add_points():
     assert all(t["score"] == 0 for t in outcome["tests"])
 
 
+@pytest.mark.parametrize("outcome, score, earned, status", [
+    ("passed", 3.0, 3.0, "passed"), ("passed", 1.25, 1.25, "failed"), ("failed", 1.25, 1.25, "failed"),
+    ("passed", 7, 3.0, "passed"), ("failed", -2, 0.0, "failed"), ("skipped", 2, 0, "failed"),
+    ("error", 2, 0, "failed"),
+])
+def test_a_partial_credit_score_counts_clamped_for_a_pass_or_a_failure(outcome, score, earned, status):
+    """As gradescope-utils: the score set counts even when the test then failed; "passed" needs full marks."""
+    entry = by_id(build(Verdict("t.py::test_hidden", outcome, "third case wrong", score=score)))["t.py::test_hidden"]
+    assert (entry["score"], entry["max_score"], entry["status"]) == (earned, 3, status)
+
+
+@pytest.mark.parametrize("score", [float("nan"), float("inf"), "2", True, [2]])
+def test_a_partial_credit_score_that_is_not_a_number_earns_nothing(score):
+    entry = by_id(build(Verdict("t.py::test_hidden", "passed", score=score)))["t.py::test_hidden"]
+    assert (entry["score"], entry["status"]) == (0, "failed")
+    assert entry["output"] == results.INVALID_SCORE
+
+
+def test_a_partial_credit_score_for_an_unknown_id_adds_nothing():
+    outcome = build(Verdict("t.py::test_other", "passed", score=5.0))
+    assert outcome["score"] == 0
+
+
 def test_score_is_the_rounded_sum():
     manifest = [TestInfo(f"t::{i}", f"test {i}", None, 0.1, "visible", ()) for i in range(3)]
     outcome = build(*[Verdict(t.id, "passed") for t in manifest], manifest=manifest)

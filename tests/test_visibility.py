@@ -10,7 +10,7 @@ import inspect
 import pytest
 
 from autograder.course import available
-from autograder.session.plugin import VISIBILITIES
+from autograder.results import VISIBILITIES
 
 GRADER_FILES = [(a.name, path) for a in available() for path in sorted(a.graders.glob("test_*.py"))]
 

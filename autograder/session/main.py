@@ -25,26 +25,19 @@ from pathlib import Path
 from autograder.course import PACKAGE, Assignment
 from autograder.settings import SessionSettings
 
-# Set before pytest reads it: no third-party pytest plugin loads into a grading session.
-os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-
-
 # pytest plugins a grading session does not need; unraisableexception alone costs two
 # gc.collect() passes (~0.4 s with torch loaded) per session.
 UNUSED_PLUGINS = ("warnings", "unraisableexception", "threadexception", "logging", "doctest", "junitxml",
                   "pastebin", "stepwise", "faulthandler", "legacypath")
+# Every session's pytest flags: our own ini file only, no conftest.py, no cache.
+FLAGS = ("-c", str(PACKAGE / "graders" / "pytest.ini"), "-p", "no:cacheprovider", "--noconftest",
+         "--import-mode=importlib", "-q", "--tb=no", *[arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")])
 
 
 def pytest_arguments(settings: SessionSettings) -> list[str]:
     assignment = Assignment.get(settings.assignment)
     targets = [assignment.graders / "test_public.py"] if settings.public_only else [assignment.graders]
-    args = [
-        *map(str, targets),
-        "-c", str(PACKAGE / "graders" / "pytest.ini"),
-        "--rootdir", str(assignment.graders),
-        "-p", "no:cacheprovider", "--noconftest", "--import-mode=importlib", "-q", "--tb=no",
-        *[arg for name in UNUSED_PLUGINS for arg in ("-p", f"no:{name}")],
-    ]
+    args = [*map(str, targets), *FLAGS, "--rootdir", str(assignment.graders)]
     if settings.select:
         args += ["-k", " or ".join(f"({s})" for s in settings.select)]
     return args
@@ -54,6 +47,7 @@ def main(argv: list[str]) -> int:
     from autograder.isolation import processes
     from autograder.session.zygote import Zygote
 
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"   # no third-party pytest plugin, before pytest loads
     processes.become_subreaper()
     zygote = Zygote.fork_here(Assignment.get(argv[1]).warm_up)   # before anything secret
     import pytest

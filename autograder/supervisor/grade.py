@@ -89,7 +89,8 @@ class SessionRecord:
         elif kind == "verdict":
             self.verdicts.append(results.Verdict(id=event["id"], outcome=event["outcome"],
                                                  output=event.get("output", ""),
-                                                 counts=event.get("counts", True)))
+                                                 counts=event.get("counts", True),
+                                                 score=event.get("score")))
         elif kind == "note":
             self.notes.append(event["text"])
         elif kind == "tampered":

@@ -11,7 +11,7 @@ on float64 inputs is the way to check your backward yourself.
 
 import pytest
 import torch
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
 from autograder.session.student import GradingFailure, NotImplementedYet
@@ -155,7 +155,6 @@ SQ_G = torch.tensor([[0.5, -2.0, 3.0], [1.5, -1.0, 0.25]], dtype=F64)
 @weight(0.5)
 @number("3.1")
 @tags("Square")
-@visibility("visible")
 def test_square_is_a_function(student):
     """Square: a torch.autograd.Function used through .apply (grad_fn SquareBackward)"""
     apply(student, "Square", [SQ_X])
@@ -164,7 +163,6 @@ def test_square_is_a_function(student):
 @weight(1)
 @number("3.2")
 @tags("Square")
-@visibility("visible")
 def test_square_forward(student):
     """Square: forward is x ** 2 (float32 in, float32 out), x unchanged"""
     report = apply(student, "Square", [SQ_X])
@@ -175,7 +173,6 @@ def test_square_forward(student):
 @weight(1.5)
 @number("3.3")
 @tags("Square")
-@visibility("visible")
 def test_square_backward(student):
     """Square: backward is 2 * x * grad_output (float64, upstream gradient not all ones)"""
     x = SQ_X.to(F64)
@@ -187,7 +184,6 @@ def test_square_backward(student):
 @weight(1)
 @number("3.4")
 @tags("Square")
-@visibility("visible")
 def test_square_saves_x(student):
     """Square: saves x with ctx.save_for_backward (not as an attribute of ctx)"""
     x = SQ_X.to(F64)
@@ -212,7 +208,6 @@ def sigmoid_formula(x):
 @weight(0.5)
 @number("3.5")
 @tags("Sigmoid")
-@visibility("visible")
 def test_sigmoid_is_a_function(student):
     """Sigmoid: a torch.autograd.Function used through .apply (grad_fn SigmoidBackward)"""
     apply(student, "Sigmoid", [SIG_X])
@@ -221,7 +216,6 @@ def test_sigmoid_is_a_function(student):
 @weight(1)
 @number("3.6")
 @tags("Sigmoid")
-@visibility("visible")
 def test_sigmoid_forward(student):
     """Sigmoid: forward is 1 / (1 + exp(-x)) (float32 in, float32 out), x unchanged"""
     report = apply(student, "Sigmoid", [SIG_X])
@@ -233,7 +227,6 @@ def test_sigmoid_forward(student):
 @weight(1.5)
 @number("3.7")
 @tags("Sigmoid")
-@visibility("visible")
 def test_sigmoid_backward(student):
     """Sigmoid: backward is grad_output * y * (1 - y) (float64, upstream gradient not all ones)"""
     x = SIG_X.to(F64)
@@ -246,7 +239,6 @@ def test_sigmoid_backward(student):
 @weight(1)
 @number("3.8")
 @tags("Sigmoid")
-@visibility("visible")
 def test_sigmoid_saves_output(student):
     """Sigmoid: saves its OUTPUT with ctx.save_for_backward (not x, not as an attribute of ctx)"""
     x = SIG_X.to(F64)
@@ -281,7 +273,6 @@ def i_hate_threes_formula(x):
 @weight(0.5)
 @number("3.9")
 @tags("IHateThrees")
-@visibility("visible")
 def test_i_hate_threes_is_a_function(student):
     """IHateThrees: a torch.autograd.Function used through .apply (grad_fn IHateThreesBackward)"""
     apply(student, "IHateThrees", [THREES["1-d"]])
@@ -291,7 +282,6 @@ def test_i_hate_threes_is_a_function(student):
 @weight(0.25)
 @number("3.10")
 @tags("IHateThrees")
-@visibility("visible")
 def test_i_hate_threes_forward(student, case):
     """IHateThrees: forward replaces entries equal to 3 by 0, any shape, x unchanged"""
     x = THREES[case]
@@ -308,7 +298,6 @@ def test_i_hate_threes_forward(student, case):
 @weight(0.25)
 @number("3.11")
 @tags("IHateThrees")
-@visibility("visible")
 def test_i_hate_threes_backward(student, case):
     """IHateThrees: backward passes grad_output through except where x == 3 (0 there), any shape"""
     x = THREES[case].to(F64)
@@ -323,7 +312,6 @@ def test_i_hate_threes_backward(student, case):
 @weight(0.5)
 @number("3.12")
 @tags("IHateThrees")
-@visibility("visible")
 def test_i_hate_threes_saves_with_save_for_backward(student):
     """IHateThrees: what backward needs is saved with ctx.save_for_backward, not kept on ctx"""
     report = apply(student, "IHateThrees", [THREES["3-d"].to(F64)])
@@ -340,7 +328,6 @@ ROUND_X = torch.tensor([[-2.5, -1.5, -0.5, 0.5, 1.5], [2.5, 0.49, -0.51, 3.7, -4
 @weight(0.5)
 @number("3.13")
 @tags("RoundSTE")
-@visibility("visible")
 def test_round_ste_is_a_function(student):
     """RoundSTE: a torch.autograd.Function used through .apply (grad_fn RoundSTEBackward)"""
     apply(student, "RoundSTE", [ROUND_X])
@@ -349,7 +336,6 @@ def test_round_ste_is_a_function(student):
 @weight(1)
 @number("3.14")
 @tags("RoundSTE")
-@visibility("visible")
 def test_round_ste_forward(student):
     """RoundSTE: forward equals torch.round (halves to even), float32, x unchanged"""
     report = apply(student, "RoundSTE", [ROUND_X])
@@ -363,7 +349,6 @@ def test_round_ste_forward(student):
 @weight(1.5)
 @number("3.15")
 @tags("RoundSTE")
-@visibility("visible")
 def test_round_ste_backward(student):
     """RoundSTE: backward returns grad_output unchanged (straight-through)"""
     x = ROUND_X.to(F64)
@@ -392,7 +377,6 @@ def muladd_inputs(case, dtype=F64):
 @weight(0.5)
 @number("3.16")
 @tags("MulAdd")
-@visibility("visible")
 def test_muladd_is_a_function(student):
     """MulAdd: a torch.autograd.Function used through .apply (grad_fn MulAddBackward)"""
     apply(student, "MulAdd", muladd_inputs("w-row", torch.float32), call="(x, w, b)")
@@ -402,7 +386,6 @@ def test_muladd_is_a_function(student):
 @weight(0.5)
 @number("3.17")
 @tags("MulAdd")
-@visibility("visible")
 def test_muladd_forward(student, case):
     """MulAdd: forward is x * w + b with broadcasting (float32), inputs unchanged"""
     args = muladd_inputs(case, torch.float32)
@@ -417,7 +400,6 @@ def test_muladd_forward(student, case):
 @weight(1)
 @number("3.18")
 @tags("MulAdd")
-@visibility("visible")
 def test_muladd_backward(student, case):
     """MulAdd: gradients of x, w and b, each with exactly the shape of its input"""
     args = muladd_inputs(case)
@@ -433,7 +415,6 @@ def test_muladd_backward(student, case):
 @weight(0.5)
 @number("3.19")
 @tags("MulAdd")
-@visibility("visible")
 def test_muladd_saves_with_save_for_backward(student):
     """MulAdd: x and w are saved with ctx.save_for_backward, not kept on ctx"""
     report = apply(student, "MulAdd", muladd_inputs("w-row"), call="(x, w, b)")
@@ -452,7 +433,6 @@ SCALE_X = torch.tensor([[1.0, -2.0], [0.5, 4.0], [-3.0, 0.0]])
 @weight(0.5)
 @number("3.20")
 @tags("ScaleBy")
-@visibility("visible")
 def test_scale_by_is_a_function(student):
     """ScaleBy: a torch.autograd.Function used through .apply (grad_fn ScaleByBackward)"""
     apply(student, "ScaleBy", [SCALE_X, 2.5], call="(x, k)")
@@ -461,7 +441,6 @@ def test_scale_by_is_a_function(student):
 @weight(1)
 @number("3.21")
 @tags("ScaleBy")
-@visibility("visible")
 def test_scale_by_forward(student):
     """ScaleBy: forward is x * k for a float k (float32 stays float32), x unchanged"""
     report = apply(student, "ScaleBy", [SCALE_X, 2.5], call="(x, k)")
@@ -473,7 +452,6 @@ def test_scale_by_forward(student):
 @weight(1.5)
 @number("3.22")
 @tags("ScaleBy")
-@visibility("visible")
 def test_scale_by_backward(student):
     """ScaleBy: backward returns (grad_output * k, None): None for the float k"""
     x = SCALE_X.to(F64)

@@ -16,7 +16,7 @@ likely one.
 
 import pytest
 import torch
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
 from autograder.session.student import GradingFailure, NotImplementedYet
@@ -252,7 +252,6 @@ def check_optim_result(result, *, epochs):
 @weight(1)
 @number("4.1")
 @tags("make_data")
-@visibility("visible")
 def test_make_data_defaults(student):
     """make_data: 100 points of y = 3x - 2 on linspace(-1, 1), float32, shape (100, 1)"""
     result = checks.is_type(student.make_data(), tuple, "make_data", hint="return X, y")
@@ -267,7 +266,6 @@ def test_make_data_defaults(student):
 @weight(1)
 @number("4.2")
 @tags("make_data")
-@visibility("visible")
 def test_make_data_n(student):
     """make_data: n points, ends at -1 and 1, noise 0 gives the exact line"""
     result = checks.is_type(student.make_data(7), tuple, "make_data")
@@ -279,7 +277,6 @@ def test_make_data_n(student):
 @weight(1)
 @number("4.3")
 @tags("make_data")
-@visibility("visible")
 def test_make_data_noise_from_seeded_generator(student):
     """make_data: the noise is noise * torch.randn(n, 1, generator=g), g seeded with `seed`"""
     result = checks.is_type(student.make_data(50, 0.5, 7), tuple, "make_data")
@@ -291,7 +288,6 @@ def test_make_data_noise_from_seeded_generator(student):
 @weight(1)
 @number("4.4")
 @tags("make_data")
-@visibility("visible")
 def test_make_data_deterministic(student):
     """make_data: same arguments give equal data, another seed other noise"""
     first = checks.is_type(student.make_data(30, 0.2, 3), tuple, "make_data")
@@ -308,7 +304,6 @@ def test_make_data_deterministic(student):
 @weight(1)
 @number("4.5")
 @tags("make_data")
-@visibility("visible")
 def test_make_data_leaves_global_rng_alone(student):
     """make_data: does not change the global random state"""
     call = student.call("make_data", 20, 1.0, 5)
@@ -321,7 +316,6 @@ def test_make_data_leaves_global_rng_alone(student):
 @weight(1)
 @number("4.6")
 @tags("mse")
-@visibility("visible")
 def test_mse_value(student):
     """mse: the mean squared error as a 0-D float32 tensor, inputs unchanged"""
     pred = torch.tensor([[1.0], [2.0], [3.0], [4.0]])
@@ -337,7 +331,6 @@ def test_mse_value(student):
 @weight(0.5)
 @number("4.7")
 @tags("mse")
-@visibility("visible")
 def test_mse_shape_mismatch_raises(student, shapes):
     """mse: raises ValueError when the shapes differ (no silent broadcasting)"""
     pred, target = torch.ones(shapes[0]), torch.zeros(shapes[1])
@@ -349,7 +342,6 @@ def test_mse_shape_mismatch_raises(student, shapes):
 @weight(1)
 @number("4.8")
 @tags("mse")
-@visibility("visible")
 def test_mse_differentiable(student):
     """mse: differentiable, with gradient 2 * (pred - target) / N"""
     pred = torch.tensor([[0.5], [-1.0], [2.0]])
@@ -385,7 +377,6 @@ def run_sgd(student, values, grads, lr):
 @weight(1)
 @number("4.9")
 @tags("sgd_step_")
-@visibility("visible")
 def test_sgd_step_updates_values(student):
     """sgd_step_: p -= lr * p.grad for every parameter with a gradient"""
     values, grads = sgd_case()
@@ -402,7 +393,6 @@ def test_sgd_step_updates_values(student):
 @weight(1)
 @number("4.10")
 @tags("sgd_step_")
-@visibility("visible")
 def test_sgd_step_keeps_leaves(student):
     """sgd_step_: the parameters stay the same leaf tensors that require grad, with no grad_fn"""
     values, grads = sgd_case()
@@ -421,7 +411,6 @@ def test_sgd_step_keeps_leaves(student):
 @weight(1)
 @number("4.11")
 @tags("sgd_step_")
-@visibility("visible")
 def test_sgd_step_clears_gradients(student):
     """sgd_step_: each updated parameter's gradient is zeroed (or set to None)"""
     values, grads = sgd_case()
@@ -437,7 +426,6 @@ def test_sgd_step_clears_gradients(student):
 @weight(1)
 @number("4.12")
 @tags("sgd_step_")
-@visibility("visible")
 def test_sgd_step_skips_missing_gradients(student):
     """sgd_step_: a parameter whose .grad is None is left unchanged"""
     values, grads = sgd_case()
@@ -452,7 +440,6 @@ def test_sgd_step_skips_missing_gradients(student):
 @weight(1)
 @number("4.13")
 @tags("sgd_step_")
-@visibility("visible")
 def test_sgd_step_training_trajectory(student):
     """sgd_step_: the manual training loop using it follows the reference trajectory"""
     X, y = line_data(40)
@@ -467,7 +454,6 @@ def test_sgd_step_training_trajectory(student):
 @weight(1)
 @number("4.14")
 @tags("train_manual")
-@visibility("visible")
 def test_train_manual_returns(student):
     """train_manual: returns (w, b, losses): detached float32 w (1, 1) and b (1,), one float per epoch"""
     X, y = line_data(20)
@@ -478,7 +464,6 @@ def test_train_manual_returns(student):
 @weight(2)
 @number("4.15")
 @tags("train_manual")
-@visibility("visible")
 def test_train_manual_trajectory(student):
     """train_manual: every epoch's loss matches the reference on make_data() with lr=0.1, 200 epochs"""
     X, y = line_data()
@@ -490,7 +475,6 @@ def test_train_manual_trajectory(student):
 @weight(1)
 @number("4.16")
 @tags("train_manual")
-@visibility("visible")
 def test_train_manual_fits_the_line(student):
     """train_manual: ends at w = 3, b = -2 on make_data() with the defaults"""
     X, y = line_data()
@@ -505,7 +489,6 @@ def test_train_manual_fits_the_line(student):
 @weight(1)
 @number("4.17")
 @tags("train_manual")
-@visibility("visible")
 def test_train_manual_lr_and_epochs(student):
     """train_manual: uses its lr and epochs arguments"""
     X, y = line_data(20, 0.1, 1)
@@ -520,7 +503,6 @@ def test_train_manual_lr_and_epochs(student):
 @weight(0.5)
 @number("4.18")
 @tags("train_manual")
-@visibility("visible")
 def test_train_manual_inputs_unchanged(student):
     """train_manual: X and y are not modified"""
     X, y = line_data(10, 0.3, 2)
@@ -534,7 +516,6 @@ def test_train_manual_inputs_unchanged(student):
 @weight(1)
 @number("4.19")
 @tags("train_with_optim")
-@visibility("visible")
 def test_train_with_optim_returns(student):
     """train_with_optim: returns (nn.Linear(1, 1), losses) with one Python float per epoch"""
     X, y = line_data(20)
@@ -545,7 +526,6 @@ def test_train_with_optim_returns(student):
 @weight(2)
 @number("4.20")
 @tags("train_with_optim")
-@visibility("visible")
 def test_train_with_optim_trajectory(student):
     """train_with_optim: the same trajectory as the manual loop on make_data() with lr=0.1, 200 epochs"""
     X, y = line_data()
@@ -557,7 +537,6 @@ def test_train_with_optim_trajectory(student):
 @weight(1)
 @number("4.21")
 @tags("train_with_optim")
-@visibility("visible")
 def test_train_with_optim_final_model(student):
     """train_with_optim: lr and epochs honoured; the model ends where the manual loop ends"""
     X, y = line_data(20, 0.1, 1)

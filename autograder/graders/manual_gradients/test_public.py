@@ -16,7 +16,7 @@ import ast
 
 import pytest
 import torch
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
 from autograder.child.probes.manual_gradients import FUNCTIONS
@@ -171,7 +171,6 @@ MEAN_N_HINT = "n is the number of elements, x.numel(), not len(x) (the number of
 @weight(1)
 @number("2.1")
 @tags("product_grads")
-@visibility("visible")
 def test_product_grads_example(student):
     """product_grads: at a = 3., b = 4. the gradients are (4., 3.)"""
     a, b = torch.tensor(3.0), torch.tensor(4.0)
@@ -188,7 +187,6 @@ def test_product_grads_example(student):
 @weight(1)
 @number("2.2")
 @tags("product_grads")
-@visibility("visible")
 def test_product_grads_matrix(student):
     """product_grads: (2, 3) inputs, new tensors, inputs unchanged"""
     a = torch.tensor([[1.0, -2.0, 0.5], [3.0, 0.0, -1.5]])
@@ -210,7 +208,6 @@ def test_product_grads_matrix(student):
 @weight(1)
 @number("2.3")
 @tags("mean_poly_forward")
-@visibility("visible")
 def test_mean_poly_forward(student):
     """mean_poly_forward: (a, b, c, y) at x = [0., 1., 2.], y 0-D"""
     x = torch.tensor([0.0, 1.0, 2.0])
@@ -239,7 +236,6 @@ def mean_poly_mistakes(x: torch.Tensor, name: str = "mean_poly_grad"):
 @weight(1)
 @number("2.4")
 @tags("mean_poly_grad")
-@visibility("visible")
 def test_mean_poly_grad_example(student):
     """mean_poly_grad: at x = [0., 1., 2.] the gradient is [4/3, 2, 8/3]"""
     x = torch.tensor([0.0, 1.0, 2.0])
@@ -253,7 +249,6 @@ def test_mean_poly_grad_example(student):
 @weight(1)
 @number("2.5")
 @tags("mean_poly_grad")
-@visibility("visible")
 def test_mean_poly_grad_matrix(student):
     """mean_poly_grad: a (2, 3) input, where n is the number of elements (6)"""
     x = torch.tensor([[0.0, 1.0, 2.0], [-1.0, 0.5, -3.0]])
@@ -268,7 +263,6 @@ def test_mean_poly_grad_matrix(student):
 @weight(1)
 @number("2.6")
 @tags("sum_square_grad")
-@visibility("visible")
 def test_sum_square_grad_example(student):
     """sum_square_grad: at x = ones(3, 2) every entry is 12"""
     x = torch.ones(3, 2)
@@ -284,7 +278,6 @@ def test_sum_square_grad_example(student):
 @weight(1)
 @number("2.7")
 @tags("sum_square_grad")
-@visibility("visible")
 def test_sum_square_grad_values(student):
     """sum_square_grad: other values, shape (4,)"""
     x = torch.tensor([-5.0, 0.0, 1.5, -7.0])
@@ -313,7 +306,6 @@ def mse_mistakes(pred, target):
 @weight(1)
 @number("2.8")
 @tags("mse_grad")
-@visibility("visible")
 def test_mse_grad(student):
     """mse_grad: a (2, 2) example; the mean brings a factor 1/4"""
     pred = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
@@ -330,7 +322,6 @@ def test_mse_grad(student):
 @weight(1)
 @number("2.9")
 @tags("sigmoid_backward")
-@visibility("visible")
 def test_sigmoid_backward(student):
     """sigmoid_backward: multiplies sigma'(x) = s (1 - s) by the upstream gradient"""
     x = torch.tensor([-2.0, -0.5, 0.0, 1.0, 3.0])
@@ -408,7 +399,6 @@ def check_linear_part(value, part: int, expected: torch.Tensor, x, weight_, bias
 @weight(1)
 @number("2.10")
 @tags("linear_backward")
-@visibility("visible")
 def test_linear_backward(student, part):
     """linear_backward: one of (dL/dx, dL/dweight, dL/dbias), with the shape of x, weight or bias"""
     inputs = linear_inputs()
@@ -464,7 +454,6 @@ def check_autograd_grad(report: dict, x: torch.Tensor, requires_grad: bool, expe
 @weight(1)
 @number("2.11")
 @tags("autograd_grad")
-@visibility("visible")
 def test_autograd_grad_value(student):
     """autograd_grad: the gradient of (x ** 3).sum() is 3 x ** 2, as a plain float64 tensor"""
     x = torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64)
@@ -476,7 +465,6 @@ def test_autograd_grad_value(student):
 @weight(1)
 @number("2.12")
 @tags("autograd_grad")
-@visibility("visible")
 def test_autograd_grad_twice(student, requires_grad):
     """autograd_grad: called twice, same answer; x, x.requires_grad and x.grad left as they were"""
     x = torch.tensor([0.5, -1.0, 2.0, 0.25], dtype=torch.float64)
@@ -505,7 +493,6 @@ def check_central_difference(report: dict, x: torch.Tensor, expected: torch.Tens
 @weight(0.5)
 @number("2.13")
 @tags("central_difference")
-@visibility("visible")
 def test_central_difference_cubic(student, eps):
     """central_difference: (x ** 3).sum() in float64 gives exactly 3 x ** 2 + eps ** 2"""
     x = torch.tensor([[1.0, -2.0], [0.5, 3.0]], dtype=torch.float64)
@@ -519,7 +506,6 @@ def test_central_difference_cubic(student, eps):
 @weight(1)
 @number("2.14")
 @tags("central_difference")
-@visibility("visible")
 def test_central_difference_default_eps(student):
     """central_difference: with the default eps it matches the autograd gradient of prod(sin(x))"""
     x = torch.tensor([0.5, -1.0, 2.0], dtype=torch.float64)
@@ -555,7 +541,6 @@ RELATIVE_CASES = {
 @weight(0.5)
 @number("2.15")
 @tags("relative_error")
-@visibility("visible")
 def test_relative_error_cases(student, case):
     """relative_error: max of |a - b| / max(1e-8, |a| + |b|), as a Python float"""
     a, b, expected = RELATIVE_CASES[case]
@@ -573,7 +558,6 @@ def test_relative_error_cases(student, case):
 @weight(1)
 @number("2.16")
 @tags("relative_error")
-@visibility("visible")
 def test_relative_error_scale_invariant(student):
     """relative_error: scaling both inputs by the same factor does not change it; symmetric"""
     a, b = torch.tensor([1.0, 2.0, -3.0]), torch.tensor([1.1, 2.0, -2.5])

@@ -16,7 +16,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
 from autograder.session.student import GradingFailure, NotImplementedYet
@@ -159,7 +159,6 @@ def run_train(student, state, X, Y, pretend_cuda=False, hint=TRAIN_HINT, **kwarg
 @weight(1)
 @number("5.1")
 @tags("MyNetwork")
-@visibility("visible")
 def test_network_parameter_count(student):
     """MyNetwork: an nn.Module with 2800 registered parameters"""
     result = probe(student, "structure", "MyNetwork", (), what="MyNetwork", hint=LAYER_NAMES_HINT)
@@ -171,7 +170,6 @@ def test_network_parameter_count(student):
 @weight(1)
 @number("5.2")
 @tags("MyNetwork")
-@visibility("visible")
 def test_network_parameter_names(student):
     """MyNetwork: parameters m1.weight, m1.bias, ..., m3.bias with the right shapes"""
     result = probe(student, "structure", "MyNetwork", (), what="MyNetwork", hint=LAYER_NAMES_HINT)
@@ -193,7 +191,6 @@ def test_network_parameter_names(student):
 @weight(1)
 @number("5.3")
 @tags("MyNetwork")
-@visibility("visible")
 def test_network_forward_batch(student):
     """MyNetwork: forward of a (5, 20) batch matches m3(relu(m2(relu(m1(x))))) under given weights"""
     state, x = network_state(1), torch.randn(5, 20, generator=generator(2))
@@ -206,7 +203,6 @@ def test_network_forward_batch(student):
 @weight(0.5)
 @number("5.4")
 @tags("MyNetwork")
-@visibility("visible")
 def test_network_forward_single(student):
     """MyNetwork: forward of a single (20,) input gives a (40,) output"""
     state, x = network_state(3), torch.randn(20, generator=generator(4))
@@ -219,7 +215,6 @@ def test_network_forward_single(student):
 @weight(1)
 @number("5.5")
 @tags("MyNetwork")
-@visibility("visible")
 def test_network_layers_made_in_init(student):
     """MyNetwork: layers are created in __init__, not in forward (two forwards agree)"""
     result = probe(student, "forward_twice", "MyNetwork", (), torch.randn(3, 20, generator=generator(5)),
@@ -259,7 +254,6 @@ def check_mlp_registered(result, sizes):
 @weight(1)
 @number("5.6")
 @tags("MLP")
-@visibility("visible")
 def test_mlp_layers_registered(student):
     """MLP: one registered nn.Linear per pair of sizes (nn.ModuleList, not a plain list)"""
     result = probe(student, "structure", "MLP", (MLP_SIZES,), what="MLP",
@@ -289,7 +283,6 @@ def check_mlp_forward(student, sizes, seed, batch):
 @weight(1)
 @number("5.7")
 @tags("MLP")
-@visibility("visible")
 def test_mlp_forward(student):
     """MLP: forward matches Linear/ReLU/.../Linear under given weights (no ReLU after the last layer)"""
     check_mlp_forward(student, MLP_SIZES, 10, 5)
@@ -298,7 +291,6 @@ def test_mlp_forward(student):
 @weight(0.5)
 @number("5.8")
 @tags("MLP")
-@visibility("visible")
 def test_mlp_layers_made_in_init(student):
     """MLP: layers are created in __init__, not in forward (two forwards agree)"""
     result = probe(student, "forward_twice", "MLP", (MLP_SIZES,), torch.randn(3, 4, generator=generator(6)),
@@ -317,7 +309,6 @@ def test_mlp_layers_made_in_init(student):
 @weight(0.5)
 @number("5.9")
 @tags("count_parameters")
-@visibility("visible")
 def test_count_parameters(student, model, expected):
     """count_parameters: counts the trainable scalars (requires_grad) only"""
     descriptions = {"linear": "nn.Linear(7, 5)", "network": "a MyNetwork",
@@ -356,7 +347,6 @@ def check_optimizer(result, lr, momentum):
 @weight(1)
 @number("5.10")
 @tags("make_optimizer")
-@visibility("visible")
 def test_make_optimizer_covers_model(student):
     """make_optimizer: an SGD over exactly the model's parameters, with lr and momentum as given"""
     result = probe(student, "optimizer", network_state(7), (0.05, 0.5), what="make_optimizer",
@@ -367,7 +357,6 @@ def test_make_optimizer_covers_model(student):
 @weight(0.5)
 @number("5.11")
 @tags("make_optimizer")
-@visibility("visible")
 def test_make_optimizer_defaults(student):
     """make_optimizer: defaults lr=0.01, momentum=0.9"""
     result = probe(student, "optimizer", network_state(7), (), what="make_optimizer", hint=OPTIMIZER_HINT)
@@ -379,7 +368,6 @@ def test_make_optimizer_defaults(student):
 @weight(1.5)
 @number("5.12")
 @tags("train")
-@visibility("visible")
 def test_train_losses(student):
     """train: one loss per epoch, as Python floats, following the reference trajectory"""
     state, (X, Y) = network_state(11), regression_problem(12)
@@ -391,7 +379,6 @@ def test_train_losses(student):
 @weight(1)
 @number("5.13")
 @tags("train")
-@visibility("visible")
 def test_train_final_weights(student):
     """train: the model's final weights match the reference after training"""
     state, (X, Y) = network_state(13), regression_problem(14)
@@ -406,7 +393,6 @@ def test_train_final_weights(student):
 @weight(0.5)
 @number("5.14")
 @tags("train")
-@visibility("visible")
 def test_train_device_cpu(student):
     """train: device="cpu" trains on the CPU and leaves the model there"""
     state, (X, Y) = network_state(15), regression_problem(16, n=16)
@@ -420,7 +406,6 @@ def test_train_device_cpu(student):
 @weight(0.5)
 @number("5.15")
 @tags("train")
-@visibility("visible")
 def test_train_device_none_keeps_model_device(student):
     """train: device=None trains where the model is, even when a GPU would be available"""
     state, (X, Y) = network_state(17), regression_problem(18, n=16)
@@ -443,7 +428,6 @@ SAVE_HINT = ("torch.save(model.state_dict(), path): save the state_dict only. to
 @weight(1)
 @number("5.16")
 @tags("save_model")
-@visibility("visible")
 def test_save_model(student):
     """save_model: writes the state_dict to path, loadable with torch.load(path, weights_only=True)"""
     state = network_state(21)
@@ -461,7 +445,6 @@ def test_save_model(student):
 @weight(1)
 @number("5.17")
 @tags("load_model")
-@visibility("visible")
 def test_load_model(student):
     """load_model: builds a MyNetwork and loads the saved state_dict into it"""
     state = network_state(22)
@@ -484,7 +467,6 @@ SNAPSHOT_HINT = ("model.state_dict() holds the live parameter tensors, which tra
 @weight(0.5)
 @number("5.18")
 @tags("snapshot")
-@visibility("visible")
 def test_snapshot_is_a_copy(student, change):
     """snapshot: equals the state_dict and does not change when the model changes afterwards"""
     state, (X, Y) = network_state(23), regression_problem(24, n=16)
@@ -503,7 +485,6 @@ def test_snapshot_is_a_copy(student, change):
 @weight(1)
 @number("5.19")
 @tags("train")
-@visibility("visible")
 def test_train_on_cuda(student):
     """GPU: train(..., device="cuda") moves the model to the GPU and matches the CPU losses"""
     state, (X, Y) = network_state(31), regression_problem(32)

@@ -8,7 +8,7 @@ on other inputs against the reference solution.
 import numpy as np
 import pytest
 import torch
-from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
+from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
 
@@ -46,7 +46,6 @@ def entries(student, seed=None) -> dict:
 @weight(1)
 @number("1.1")
 @tags("make_tensors")
-@visibility("visible")
 def test_make_tensors_keys(student):
     """make_tensors: returns a dict with exactly the required keys"""
     result, _ = entries(student)
@@ -61,7 +60,6 @@ def test_make_tensors_keys(student):
 @weight(0.5)
 @number("1.2")
 @tags("make_tensors")
-@visibility("visible")
 def test_make_tensors_fixed_entry(student, key):
     """make_tensors: a fixed entry has the right dtype, shape and values"""
     result, _ = entries(student)
@@ -73,7 +71,6 @@ def test_make_tensors_fixed_entry(student, key):
 @weight(1)
 @number("1.3")
 @tags("make_tensors")
-@visibility("visible")
 def test_make_tensors_random_entries(student):
     """make_tensors: rand then randn come from one generator seeded with `seed`"""
     result, _ = entries(student)
@@ -89,7 +86,6 @@ def test_make_tensors_random_entries(student):
 @weight(1)
 @number("1.4")
 @tags("make_tensors")
-@visibility("visible")
 def test_make_tensors_leaves_global_rng_alone(student):
     """make_tensors: does not change the global random state"""
     _, call = entries(student)
@@ -101,7 +97,6 @@ def test_make_tensors_leaves_global_rng_alone(student):
 @weight(1)
 @number("1.5")
 @tags("describe")
-@visibility("visible")
 def test_describe(student):
     """describe: (shape, number of dimensions, number of elements) as Python values"""
     result = checks.is_type(student.describe(torch.zeros(2, 3, 4)), tuple, "describe")
@@ -121,7 +116,6 @@ def test_describe(student):
 @weight(1)
 @number("1.6")
 @tags("shared_from_numpy")
-@visibility("visible")
 def test_shared_from_numpy(student):
     """shared_from_numpy: same values and dtype, sharing memory with the array"""
     array = np.arange(6, dtype=np.float64).reshape(2, 3)
@@ -136,7 +130,6 @@ def test_shared_from_numpy(student):
 @weight(1)
 @number("1.7")
 @tags("copied_from_numpy")
-@visibility("visible")
 def test_copied_from_numpy(student):
     """copied_from_numpy: same values and dtype, NOT sharing memory with the array"""
     array = np.array([[1, 2], [3, 4]], dtype=np.int32)
@@ -151,7 +144,6 @@ def test_copied_from_numpy(student):
 @weight(1)
 @number("1.8")
 @tags("to_numpy")
-@visibility("visible")
 def test_to_numpy_requires_grad(student):
     """to_numpy: works on a tensor that requires grad and keeps its values and dtype"""
     t = torch.tensor([1.5, -2.0, 3.25], requires_grad=True)
@@ -169,7 +161,6 @@ def test_to_numpy_requires_grad(student):
 @weight(1)
 @number("1.9")
 @tags("add")
-@visibility("visible")
 def test_add_broadcasts(student):
     """add: broadcasting sum of a (3, 1) and a (1, 4) tensor, inputs unchanged"""
     x, y = torch.tensor([[1.0], [2.0], [3.0]]), torch.tensor([[10.0, 20.0, 30.0, 40.0]])
@@ -182,7 +173,6 @@ def test_add_broadcasts(student):
 @weight(1)
 @number("1.10")
 @tags("matmul_2d")
-@visibility("visible")
 def test_matmul_2d(student):
     """matmul_2d: the matrix product of a (2, 3) and a (3, 2) tensor"""
     a = torch.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
@@ -196,7 +186,6 @@ def test_matmul_2d(student):
 @weight(0.5)
 @number("1.11")
 @tags("matmul_2d")
-@visibility("visible")
 def test_matmul_2d_raises_value_error(student, shapes):
     """matmul_2d: raises ValueError for a non-2-D operand or mismatched inner sizes"""
     a, b = (torch.ones(s) for s in shapes)
@@ -211,7 +200,6 @@ def test_matmul_2d_raises_value_error(student, shapes):
 @weight(0.5)
 @number("1.12")
 @tags("batched_matmul")
-@visibility("visible")
 def test_batched_matmul(student, shapes):
     """batched_matmul: torch.matmul semantics, including broadcast batch dimensions"""
     g = torch.Generator().manual_seed(0)
@@ -228,7 +216,6 @@ def test_batched_matmul(student, shapes):
 @weight(0.5)
 @number("1.13")
 @tags("matmul_shape")
-@visibility("visible")
 def test_matmul_shape(student, shapes, expected):
     """matmul_shape: the shape torch.matmul returns"""
     got = student.matmul_shape(*shapes)
@@ -244,7 +231,6 @@ def test_matmul_shape(student, shapes, expected):
 @weight(0.5)
 @number("1.14")
 @tags("matmul_shape")
-@visibility("visible")
 def test_matmul_shape_raises(student, shapes):
     """matmul_shape: raises ValueError where torch.matmul would raise"""
     checks.raises(student.call("matmul_shape", *shapes), "ValueError", name="matmul_shape",
@@ -254,7 +240,6 @@ def test_matmul_shape_raises(student, shapes):
 @weight(1)
 @number("1.15")
 @tags("matmul_shape")
-@visibility("visible")
 def test_matmul_shape_is_pure_python(student):
     """matmul_shape: computed in pure Python, without torch"""
     student.matmul_shape((2, 3), (3, 4))  # it must at least run
@@ -267,7 +252,6 @@ def test_matmul_shape_is_pure_python(student):
 @weight(1)
 @number("1.16")
 @tags("flatten_batch")
-@visibility("visible")
 def test_flatten_batch_is_a_view(student):
     """flatten_batch: (N, d1, d2) becomes (N, d1*d2), a view of a contiguous input"""
     x = torch.arange(24.0).reshape(2, 3, 4)
@@ -281,7 +265,6 @@ def test_flatten_batch_is_a_view(student):
 @weight(1)
 @number("1.17")
 @tags("flatten_batch")
-@visibility("visible")
 def test_flatten_batch_non_contiguous(student):
     """flatten_batch: also works on a non-contiguous (transposed) input"""
     x = torch.arange(24.0).reshape(4, 3, 2).transpose(0, 2)
@@ -293,7 +276,6 @@ def test_flatten_batch_non_contiguous(student):
 @weight(1)
 @number("1.18")
 @tags("add_inplace")
-@visibility("visible")
 def test_add_inplace(student):
     """add_inplace: adds y into x in place and returns x itself"""
     x, y = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([10.0, 20.0, 30.0])
@@ -309,7 +291,6 @@ def test_add_inplace(student):
 @weight(1)
 @number("1.19")
 @tags("add_new")
-@visibility("visible")
 def test_add_new(student):
     """add_new: returns x + y as a new tensor and leaves x unchanged"""
     x, y = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([10.0, 20.0, 30.0])
@@ -325,7 +306,6 @@ def test_add_new(student):
 @weight(1)
 @number("1.20")
 @tags("first_row")
-@visibility("visible")
 def test_first_row(student):
     """first_row: row 0 of a (3, 4) tensor, shape (4,)"""
     x = grid()
@@ -338,7 +318,6 @@ def test_first_row(student):
 @weight(1)
 @number("1.21")
 @tags("second_column")
-@visibility("visible")
 def test_second_column(student):
     """second_column: column 1 of a (3, 4) tensor, shape (3,)"""
     x = grid()
@@ -353,7 +332,6 @@ def test_second_column(student):
 @weight(1)
 @number("1.22")
 @tags("last_column_first_two_rows")
-@visibility("visible")
 def test_last_column_first_two_rows(student):
     """last_column_first_two_rows: x[:2, -1], shape (2,)"""
     x = grid()
@@ -365,7 +343,6 @@ def test_last_column_first_two_rows(student):
 @weight(1)
 @number("1.23")
 @tags("count_negatives")
-@visibility("visible")
 def test_count_negatives(student):
     """count_negatives: the number of entries < 0, as a Python int"""
     x = torch.tensor([[-1.0, 2.0, -3.0], [0.0, -0.5, 4.0]])
@@ -375,7 +352,6 @@ def test_count_negatives(student):
 @weight(1)
 @number("1.24")
 @tags("count_negatives")
-@visibility("visible")
 def test_count_negatives_without_loops(student):
     """count_negatives: no Python loops"""
     student.count_negatives(torch.tensor([-1.0]))
@@ -389,7 +365,6 @@ def test_count_negatives_without_loops(student):
 @weight(0.5)
 @number("1.25")
 @tags("get_device")
-@visibility("visible")
 def test_get_device_follows_cuda_availability(student, available, expected):
     """get_device: cuda when torch.cuda.is_available(), else cpu"""
     device = student.probe("tensors:get_device_when_cuda", available, what="get_device")
@@ -402,7 +377,6 @@ def test_get_device_follows_cuda_availability(student, available, expected):
 @weight(1)
 @number("1.26")
 @tags("to_device")
-@visibility("visible")
 def test_to_device_nested(student):
     """to_device: moves tensors inside dicts, lists and tuples; keeps the containers and other items"""
     batch = {"x": torch.ones(2, 3), "parts": [torch.zeros(4), 7, "label"], "pair": (torch.arange(3), None)}
@@ -428,7 +402,6 @@ def test_to_device_nested(student):
 @weight(0.5)
 @number("1.27")
 @tags("get_device")
-@visibility("visible")
 def test_get_device_on_a_gpu(student):
     """GPU: get_device returns cuda on a machine with a GPU"""
     checks.that(checks.same_data(student.get_device(), torch.device("cuda")),
@@ -440,7 +413,6 @@ def test_get_device_on_a_gpu(student):
 @weight(0.5)
 @number("1.28")
 @tags("to_device")
-@visibility("visible")
 def test_to_device_moves_to_the_gpu(student):
     """GPU: to_device moves nested tensors to the GPU"""
     moved = student.to_device([torch.arange(4.0), {"w": torch.ones(2)}], torch.device("cuda"))
@@ -454,7 +426,6 @@ def test_to_device_moves_to_the_gpu(student):
 @weight(0.5)
 @number("1.29")
 @tags("to_numpy")
-@visibility("visible")
 def test_to_numpy_from_the_gpu(student):
     """GPU: to_numpy brings a GPU tensor that requires grad back as a NumPy array"""
     back = student.to_numpy(torch.arange(4.0, device="cuda", requires_grad=True))
