@@ -1,20 +1,20 @@
 """The `autograder` command (also `python -m autograder`): every command of the kit, one parser.
 
-    autograder grade ASSIGNMENT SUBMISSION [--out results.json] [--details]   grade one submission
-    autograder check ASSIGNMENT SUBMISSION [--details]      the public tests only, what students run
-    autograder gradescope [--root /autograder]              what Gradescope's run_autograder runs
+    autograder grade ASSIGNMENT SUBMISSION [--out results.json] [--details] [--public-only]
+    autograder check ASSIGNMENT SUBMISSION [--details]     the same as grade --public-only (students)
+    autograder gradescope [--root /autograder]             what Gradescope's run_autograder runs
 
 For instructors (`autograder/instructor/`, which the student bundle leaves out):
 
-    autograder regrade ASSIGNMENT EXPORT [--out DIR] [--jobs N]   grade a Gradescope export in parallel
-    autograder demo                                               grade each reference and stub
-    autograder stubs [ASSIGNMENT ...] [--check]                   stubs from solutions/, handout blocks
-    autograder build {autograder,student-bundle} [ASSIGNMENT ...] what `make autograder` and
-                                                                  `make student-bundle` build
-    autograder bench [--quick | --regrade]                        what a grade costs
+    autograder regrade ASSIGNMENT EXPORT [--out DIR] [--jobs N]     make regrade
+    autograder demo                                                 make demo
+    autograder stubs [ASSIGNMENT ...] [--check]                     make stubs
+    autograder build {autograder,student-bundle} [ASSIGNMENT ...]   make autograder, make student-bundle
+    autograder bench [--quick | --regrade]                          make bench, make bench-regrade
 
-Each command's work is a plain function in its module (`run(...)`); this file only reads the
-command line, and imports a command's module when that command runs.
+`autograder --help` lists the commands, `autograder COMMAND --help` each one's options. Each
+command's work is a plain `run(...)` function in its module; this file only reads the command
+line, and imports a command's module when that command runs.
 """
 
 from __future__ import annotations

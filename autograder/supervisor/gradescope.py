@@ -25,7 +25,7 @@ ASSIGNMENT_FILE = ROOT / "ASSIGNMENT"
 
 
 def run(root: Path | None = None, assignment: str | None = None, call_timeout: float | None = None) -> int:
-    """Grade `<root>/submission`; exit 0 whenever `<root>/results/results.json` was written."""
+    """Grade `<root>/submission`: 0 when `<root>/results/results.json` was written, 1 when it could not be."""
     root = Path(root or os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
     out = root / "results" / "results.json"
     try:
