@@ -1,4 +1,5 @@
-# The kit's commands. Every target creates the virtual environment first if needed.
+# The kit's commands. Every target creates the virtual environment first if needed, then runs one
+# `autograder COMMAND` (`.venv/bin/autograder --help` lists the commands, each with more options).
 #   make demo     grade the reference and the stub of every finished assignment
 #   make test     run the kit's own tests
 #   make grade ASSIGNMENT=tensors SUBMISSION=path/to/file-or-folder OUT=results.json
@@ -31,7 +32,7 @@ $(STAMP): pyproject.toml constraints.txt $(wildcard requirements/*.txt)
 venv: $(STAMP)
 
 demo: $(STAMP)
-	@$(BIN)/python -m autograder.instructor.demo
+	@$(BIN)/autograder demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest tests
@@ -40,26 +41,25 @@ grade: $(STAMP)
 	@$(BIN)/autograder grade $(ASSIGNMENT) $(SUBMISSION) --out $(OUT) --details
 
 check: $(STAMP)
-	@$(BIN)/autograder grade $(ASSIGNMENT) $(SUBMISSION) --out $(OUT) --details --public-only
+	@$(BIN)/autograder check $(ASSIGNMENT) $(SUBMISSION) --out $(OUT) --details
 
 stubs: $(STAMP)
-	$(BIN)/python -m autograder.instructor.stubgen
-	$(BIN)/python -m autograder.instructor.handouts
+	$(BIN)/autograder stubs
 
 bench: $(STAMP)
-	@$(BIN)/python -m autograder.instructor.bench
+	@$(BIN)/autograder bench
 
 autograder: $(STAMP)
-	@$(BIN)/python -m autograder.instructor.bundles autograder
+	@$(BIN)/autograder build autograder
 
 student-bundle: $(STAMP)
-	@$(BIN)/python -m autograder.instructor.bundles student-bundle
+	@$(BIN)/autograder build student-bundle
 
 regrade: $(STAMP)
 	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT)
 
 bench-regrade: $(STAMP)
-	@$(BIN)/python -m autograder.instructor.bench --regrade
+	@$(BIN)/autograder bench --regrade
 
 clean:
 	rm -rf $(VENV) build dist results.json

@@ -113,6 +113,16 @@ def test_the_command_uses_the_bundled_engine(bundle):
     assert Path(where.strip()).resolve().is_relative_to(bundle.resolve())
 
 
+@pytest.mark.parametrize("argv", [["demo"], ["stubs", "--check"], ["build", "student-bundle"], ["bench"],
+                                  ["regrade", ASSIGNMENT, "export.zip"]])
+def test_instructor_commands_say_they_are_not_in_the_bundle(bundle, argv):
+    # -S: no site-packages, where this checkout's editable install would supply autograder.instructor.
+    command = [sys.executable, "-S", "-m", "autograder", *argv]
+    process = subprocess.run(command, cwd=bundle, capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2
+    assert process.stderr == f"autograder {argv[0]}: this is an instructor's command, not in the student bundle\n"
+
+
 @pytest.mark.slow
 def test_stub_scores_zero_with_not_implemented_messages(bundle):
     outcome, stdout = check(bundle, "tensors.py")

@@ -55,16 +55,16 @@ def test_render_replaces_only_the_block_and_refuses_a_handout_without_one():
         handouts.render(text + text)
 
 
-def test_main_writes_then_check_passes_and_reports_drift(tmp_path, capsys):
+def test_run_writes_then_check_passes_and_reports_drift(tmp_path, capsys):
     folder = tmp_path / "assignments" / "alpha"
     folder.mkdir(parents=True)
     handout = folder / "handout.md"
     handout.write_text(f"# alpha\n\n{handouts.BEGIN}\n{handouts.END}\n")
-    assert handouts.main(["--root", str(tmp_path), "--check"]) == 1
+    assert handouts.run(check=True, root=tmp_path) == 1
     assert "assignments/alpha/handout.md is out of date: run `make stubs`" in capsys.readouterr().out
-    assert handouts.main(["--root", str(tmp_path)]) == 0
+    assert handouts.run(root=tmp_path) == 0
     assert capsys.readouterr().out == "wrote assignments/alpha/handout.md\n"
-    assert handouts.main(["--root", str(tmp_path), "--check"]) == 0
+    assert handouts.run(check=True, root=tmp_path) == 0
     handout.write_text("# alpha\n")
-    assert handouts.main(["--root", str(tmp_path)]) == 2
+    assert handouts.run(root=tmp_path) == 2
     assert "exactly one block" in capsys.readouterr().err

@@ -10,6 +10,7 @@ from textwrap import dedent
 
 import pytest
 
+from autograder import cli
 from autograder.course import ROOT, Assignment, solution_names
 from autograder.instructor import stubgen
 from autograder.instructor.stubgen import StubError, generate_stub
@@ -413,31 +414,32 @@ def kit(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def run_main(kit: Path, *args: str) -> int:
-    return stubgen.main(["--root", str(kit), *args])
+def run_stubs(kit: Path, *args: str) -> int:
+    """`autograder stubs` on `kit` (which has no handouts: only the stubs are written)."""
+    return cli.main(["stubs", "--root", str(kit), *args])
 
 
-def test_main_writes_every_stub_then_check_passes(kit, capsys):
-    assert run_main(kit) == 0
+def test_stubs_writes_every_stub_then_check_passes(kit, capsys):
+    assert run_stubs(kit) == 0
     assert capsys.readouterr().out.splitlines() == [
         "wrote assignments/alpha/alpha.py", "wrote assignments/beta/beta.py"]
     assert Assignment("alpha", kit).stub.read_text() == generate_stub(SOLUTION)
-    assert run_main(kit, "--check") == 0
+    assert run_stubs(kit, "--check") == 0
 
 
-def test_main_writes_only_the_named_assignments(kit, capsys):
-    assert run_main(kit, "beta") == 0
+def test_stubs_writes_only_the_named_assignments(kit, capsys):
+    assert run_stubs(kit, "beta") == 0
     assert capsys.readouterr().out == "wrote assignments/beta/beta.py\n"
     assert not Assignment("alpha", kit).stub.exists()
 
 
 def test_check_reports_missing_and_drifted_stubs_and_writes_nothing(kit, capsys):
-    assert run_main(kit) == 0
+    assert run_stubs(kit) == 0
     alpha = Assignment("alpha", kit).stub
     alpha.write_text(alpha.read_text().replace("Doc.", "Edited by hand."))
     Assignment("beta", kit).stub.unlink()
     capsys.readouterr()
-    assert run_main(kit, "--check") == 1
+    assert run_stubs(kit, "--check") == 1
     out = capsys.readouterr().out
     assert '-    """Edited by hand."""\n+    """Doc."""\n' in out
     assert "assignments/alpha/alpha.py is out of date: run `make stubs`" in out
@@ -448,7 +450,7 @@ def test_check_reports_missing_and_drifted_stubs_and_writes_nothing(kit, capsys)
 
 def test_stub_errors_exit_2_with_file_and_line(kit, capsys):
     (kit / "solutions" / "beta.py").write_text("def g():\n    # BEGIN SOLUTION\n    return 1\n")
-    assert run_main(kit) == 2
+    assert run_stubs(kit) == 2
     assert capsys.readouterr().err == "solutions/beta.py:2: BEGIN SOLUTION is never closed by an END SOLUTION\n"
     assert not (kit / "assignments").exists()
 
@@ -460,14 +462,14 @@ def test_stub_errors_exit_2_with_file_and_line(kit, capsys):
 def test_missing_solutions_and_solutions_without_regions_are_refused(kit, capsys, text, message):
     if text is not None:
         (kit / "solutions" / "gamma.py").write_text(text)
-    assert run_main(kit, "gamma") == 2
+    assert run_stubs(kit, "gamma") == 2
     assert capsys.readouterr().err.startswith(message)
 
 
-def test_the_module_runs_as_a_script_without_importing_torch(kit):
-    code = ("import runpy, sys; sys.argv = ['stubgen', '--check', '--root', sys.argv[1]]\n"
-            "try:\n    runpy.run_module('autograder.instructor.stubgen', run_name='__main__')\n"
-            "except SystemExit as exit:\n    assert 'torch' not in sys.modules\n    raise\n")
+def test_the_command_runs_without_importing_torch(kit):
+    code = ("import sys; from autograder.cli import main\n"
+            "code = main(['stubs', '--check', '--root', sys.argv[1]])\n"
+            "assert 'torch' not in sys.modules\nsys.exit(code)\n")
     done = subprocess.run([sys.executable, "-c", code, str(kit)], capture_output=True, text=True,
                           cwd=ROOT, timeout=60)
     assert done.returncode == 1, done.stderr

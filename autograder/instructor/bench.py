@@ -152,9 +152,9 @@ def regrade_rate(assignment: str = "tensors", count: int = REGRADE_SUBMISSIONS,
     print(f"  speed-up                       {parallel_rate / sequential_rate:6.2f} x")
 
 
-def main() -> int:
+def run(*, regrade_only: bool = False, quick: bool = False) -> int:
     """Each grade is timed next to a bare `import torch`, alternating, so both see the same load."""
-    if "--regrade" in sys.argv[1:]:
+    if regrade_only:
         regrade_rate()
         return 0
     python = sys.executable
@@ -175,10 +175,6 @@ def main() -> int:
               f"ratio {grade_time / torch_time:4.2f} | peak memory {peak / 2**20:4.0f} MB (Gradescope: 768 MB)")
     print(f"\none call into the student's process: {call_round_trip() * 1e3:.2f} ms (median of 200)")
     notebook_cost()
-    if "--quick" not in sys.argv[1:]:
+    if not quick:
         regrade_rate()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,7 +1,7 @@
 """Build what leaves the repository: Gradescope autograder zips and student bundles.
 
-    python -m autograder.instructor.bundles autograder [ASSIGNMENT ...] [--dist dist]       (make autograder)
-    python -m autograder.instructor.bundles student-bundle [ASSIGNMENT ...] [--dist dist]   (make student-bundle)
+    autograder build autograder [ASSIGNMENT ...] [--dist dist]       (make autograder)
+    autograder build student-bundle [ASSIGNMENT ...] [--dist dist]   (make student-bundle)
 
 `build_autograder_zip(assignment, dist)` writes `dist/<assignment>-autograder.zip`, the file to
 upload to Gradescope. At the root of the archive: `setup.sh` and `run_autograder` (from
@@ -24,13 +24,11 @@ Only instructors run this module (it imports pypa `packaging`); like everything 
 
 from __future__ import annotations
 
-import argparse
 import ast
 import io
 import os
 import shutil
 import stat
-import sys
 import zipfile
 from pathlib import Path
 
@@ -334,30 +332,21 @@ def build_student_bundle(assignment: str | Assignment, dist: Path = ROOT / "dist
     return folder
 
 
-# --- command line --------------------------------------------------------------------------
+# --- `autograder build` ----------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.instructor.bundles", description=__doc__.split("\n")[0])
-    parser.add_argument("what", choices=("autograder", "student-bundle"))
-    parser.add_argument("assignments", nargs="*", choices=[[], *NAMES], metavar="ASSIGNMENT",
-                        help="default: every assignment that can be built")
-    parser.add_argument("--dist", type=Path, default=ROOT / "dist")
-    args = parser.parse_args(argv)
-    ready = gradable if args.what == "autograder" else handed_out
-    chosen = [Assignment.get(n) for n in args.assignments] or [Assignment(n) for n in NAMES if ready(Assignment(n))]
+def run(what: str, names: list[str] | None = None, dist: Path = ROOT / "dist") -> int:
+    """Build `what` ("autograder" zips or "student-bundle"s) for `names`, default every ready assignment."""
+    ready = gradable if what == "autograder" else handed_out
+    chosen = [Assignment.get(n) for n in names or ()] or [Assignment(n) for n in NAMES if ready(Assignment(n))]
     for assignment in chosen:
-        if args.what == "autograder":
-            path = build_autograder_zip(assignment, args.dist)
+        if what == "autograder":
+            path = build_autograder_zip(assignment, dist)
         else:
-            build_student_bundle(assignment, args.dist)
-            path = Path(args.dist) / "student" / f"{assignment.name}.zip"
+            build_student_bundle(assignment, dist)
+            path = Path(dist) / "student" / f"{assignment.name}.zip"
         print(f"{assignment.name:<20} {path}")
-    skipped = [n for n in NAMES if not ready(Assignment(n)) and not args.assignments]
+    skipped = [n for n in NAMES if not ready(Assignment(n)) and not names]
     if skipped:
         print(f"skipped (not ready): {', '.join(skipped)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

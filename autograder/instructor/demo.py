@@ -1,9 +1,7 @@
-"""`make demo`: grade the bundled reference solution and student stub of each finished assignment."""
+"""`make demo`, that is `autograder demo`: grade the reference solution and the student stub of each
+finished assignment."""
 
 from __future__ import annotations
-
-import sys
-
 
 from autograder.course import ROOT, available
 from autograder.supervisor.grade import grade
@@ -12,7 +10,7 @@ from autograder.report import print_table
 OUT = ROOT / "build" / "demo"
 
 
-def main() -> int:
+def run() -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     for assignment in available():
         for label, path in (("reference solution", assignment.solution), ("student stub", assignment.stub)):
@@ -24,7 +22,3 @@ def main() -> int:
             print_table(outcome)
             print(f"results.json: {out.relative_to(ROOT)}")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

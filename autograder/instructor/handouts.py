@@ -7,15 +7,14 @@ Every `assignments/<name>/handout.md` holds one block between
 
 whose text this module writes: the packages of requirements/student.txt as students import
 them (through `autograder.environment`), and how a file or notebook is loaded for grading. The
-rest of the handout is written by hand. `make stubs` runs `python -m autograder.instructor.handouts`, which
-rewrites the blocks; `--check` writes nothing and exits 1 when a committed handout differs from
+rest of the handout is written by hand. `make stubs` (`autograder stubs`) rewrites the blocks
+after the stubs; `--check` writes nothing and exits 1 when a committed handout differs from
 what it would write (a test does the same). Exit status 2: a handout without its block.
 Instructors only: not shipped to students.
 """
 
 from __future__ import annotations
 
-import argparse
 import difflib
 import sys
 import textwrap
@@ -63,15 +62,14 @@ def render(handout: str, filename: str = "handout.md") -> str:
     return handout[:start] + block() + handout[end + len(END):]
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.instructor.handouts",
-                                     description="Rewrite the generated block of every assignments/*/handout.md.")
-    parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if a handout is out of date")
-    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
+def run(*, check: bool = False, root: Path = ROOT) -> int:
+    """Rewrite every handout's generated block; with `check`, write nothing and report drift.
+
+    Exit status: 0 done or up to date, 1 a handout differs (`check`), 2 a handout without its block.
+    """
     drifted = False
-    for path in handouts(args.root):
-        shown = path.relative_to(args.root).as_posix()
+    for path in handouts(root):
+        shown = path.relative_to(root).as_posix()
         text = path.read_bytes().decode("utf-8")
         try:
             generated = render(text, shown)
@@ -79,10 +77,10 @@ def main(argv: list[str] | None = None) -> int:
             print(error, file=sys.stderr)
             return 2
         if generated == text:
-            if args.check:
+            if check:
                 print(f"{shown} is up to date")
             continue
-        if args.check:
+        if check:
             sys.stdout.writelines(difflib.unified_diff(text.splitlines(keepends=True),
                                                        generated.splitlines(keepends=True),
                                                        fromfile=f"{shown} (on disk)", tofile=f"{shown} (generated)"))
@@ -92,7 +90,3 @@ def main(argv: list[str] | None = None) -> int:
             path.write_bytes(generated.encode("utf-8"))
             print(f"wrote {shown}")
     return 1 if drifted else 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

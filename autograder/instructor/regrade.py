@@ -27,7 +27,6 @@ A submission that crashes, hangs or is malformed gets its row, with the reason; 
 
 from __future__ import annotations
 
-import argparse
 import csv
 import os
 import re
@@ -453,9 +452,11 @@ def _cores() -> int:
         return os.cpu_count() or 1
 
 
-def run(args: argparse.Namespace) -> int:
+def run(assignment: str, export: Path, out: Path | None = None, jobs: int | None = None,
+        timeout: float | None = None, call_timeout: float | None = None) -> int:
+    """`autograder regrade`: regrade, then print where the outputs are and which submissions need a look."""
     try:
-        summary = regrade(args.assignment, args.export, args.out, args.jobs, args.timeout, args.call_timeout)
+        summary = regrade(assignment, export, out, jobs, timeout, call_timeout)
     except ExportError as error:
         print(f"autograder regrade: {error}", file=sys.stderr)
         return 2

@@ -2,7 +2,7 @@
 
 `solutions/<assignment>.py` is the only file an instructor edits. The student's starting file,
 `assignments/<assignment>/<assignment>.py`, is generated from it (`make stubs`, that is
-`python -m autograder.instructor.stubgen`) and must never be edited by hand: `--check`, and a test,
+`autograder stubs`) and must never be edited by hand: `--check`, and a test,
 fail when the two drift apart.
 
 Marking the solution
@@ -51,16 +51,16 @@ Rules, each enforced with a `StubError` that names the file and line:
 
 Running it
 ----------
-`python -m autograder.instructor.stubgen [ASSIGNMENT ...]` writes the stubs of the named assignments
-(of every `solutions/*.py` when none is named, except files whose name starts with `_`).
-`--check` writes nothing: it prints a diff for each stub that differs from what the solution
-generates and exits 1 if any differs or is missing. A solution with no region at all is
-refused, because its stub would be the full solution. Exit status 2 means a `StubError`.
+`autograder stubs [ASSIGNMENT ...]` (`run`) writes the stubs of the named assignments (of every
+`solutions/*.py` when none is named, except files whose name starts with `_`), then rewrites the
+handouts' generated blocks (`autograder.instructor.handouts`). `--check` writes nothing: it
+prints a diff for each stub that differs from what the solution generates and exits 1 if any
+differs or is missing. A solution with no region at all is refused, because its stub would be
+the full solution. Exit status 2 means a `StubError`.
 """
 
 from __future__ import annotations
 
-import argparse
 import ast
 import difflib
 import io
@@ -421,20 +421,15 @@ def _difference(name: str, mine: _Entry, theirs: _Entry | None) -> str | None:
     return None
 
 
-# --- command line ----------------------------------------------------------------------------
+# --- `autograder stubs` ------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m autograder.instructor.stubgen",
-                                     description="Generate assignments/<a>/<a>.py from solutions/<a>.py.")
-    parser.add_argument("assignments", nargs="*", metavar="ASSIGNMENT",
-                        help="assignment ids (default: every solutions/*.py)")
-    parser.add_argument("--check", action="store_true",
-                        help="write nothing; exit 1 if a stub on disk differs from its solution's")
-    parser.add_argument("--root", type=Path, default=ROOT, help=argparse.SUPPRESS)
-    args = parser.parse_args(argv)
-    root: Path = args.root
-    names = args.assignments or solution_names(root)
+def run(names: list[str] | None = None, *, check: bool = False, root: Path = ROOT) -> int:
+    """Write the stubs of `names` (default: every solution); with `check`, write nothing and report drift.
+
+    Exit status: 0 done or up to date, 1 a stub differs or is missing (`check`), 2 a `StubError`.
+    """
+    names = names or solution_names(root)
     if not names:
         print("no solutions/*.py found; nothing to do")
         return 0
@@ -443,7 +438,7 @@ def main(argv: list[str] | None = None) -> int:
         print(error, file=sys.stderr)
     if errors:
         return 2
-    if args.check:
+    if check:
         return _check_all(stubs, root)
     for name, stub in stubs.items():
         _write(stub_path(name, root), stub)
@@ -506,7 +501,3 @@ def _relative(path: Path, root: Path) -> str:
         return path.relative_to(root).as_posix()
     except ValueError:
         return str(path)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

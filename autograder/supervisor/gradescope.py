@@ -1,6 +1,6 @@
 """Gradescope's entry point: grade `<root>/submission` into `<root>/results/results.json`.
 
-    run_autograder  ->  python -I -c <bootstrap> ...  ->  autograder.supervisor.gradescope.main()
+    run_autograder  ->  python -I -c <bootstrap> ...  ->  autograder gradescope  ->  run()
     autograder gradescope [--root /autograder] [--assignment NAME]   (the same, from a clone)
 
 The assignment comes from the one-line file `ASSIGNMENT` at the kit's root (written into each
@@ -13,7 +13,6 @@ each failing test's message, goes to stdout, which Gradescope shows to instructo
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sys
@@ -25,25 +24,12 @@ DEFAULT_ROOT = "/autograder"
 ASSIGNMENT_FILE = ROOT / "ASSIGNMENT"
 
 
-def build_parser(parser: argparse.ArgumentParser | None = None) -> argparse.ArgumentParser:
-    parser = parser or argparse.ArgumentParser(prog="run_autograder", description=__doc__.split("\n")[0])
-    parser.add_argument("--root", type=Path, default=None,
-                        help=f"Gradescope's folder (default: $AUTOGRADER_ROOT or {DEFAULT_ROOT})")
-    parser.add_argument("--assignment", default=None,
-                        help=f"the assignment to grade (default: the contents of {ASSIGNMENT_FILE.name})")
-    parser.add_argument("--call-timeout", type=float, help="seconds allowed per call into the submission")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    return run(build_parser().parse_args(argv))
-
-
-def run(args: argparse.Namespace) -> int:
-    root = Path(args.root or os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
+def run(root: Path | None = None, assignment: str | None = None, call_timeout: float | None = None) -> int:
+    """Grade `<root>/submission`: 0 when `<root>/results/results.json` was written, 1 when it could not be."""
+    root = Path(root or os.environ.get("AUTOGRADER_ROOT") or DEFAULT_ROOT)
     out = root / "results" / "results.json"
     try:
-        assignment = args.assignment or ASSIGNMENT_FILE.read_text(encoding="utf-8").strip()
+        assignment = assignment or ASSIGNMENT_FILE.read_text(encoding="utf-8").strip()
     except OSError as error:
         return _fail(out, f"The autograder is not configured: {ASSIGNMENT_FILE} is missing ({error.strerror}). "
                           "Your submission was not graded; please tell your instructor.")
@@ -63,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
         return _fail(out, f"The autograder could not start ({type(error).__name__}: {error}). "
                           "Your submission was not graded; please tell your instructor.")
     try:
-        outcome = grade(assignment, root / "submission", out, Options(call_timeout=args.call_timeout))
+        outcome = grade(assignment, root / "submission", out, Options(call_timeout=call_timeout))
     except ResultsNotWritten as error:
         print_table(error.outcomes[0], show_output=True)
         print(f"autograder: results were NOT written ({error})", file=sys.stderr)
@@ -95,7 +81,3 @@ def _fail(out: Path, message: str) -> int:
     print(message)
     results.write_results(out, results.error_results(message))
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,168 @@
+"""The one command line: `autograder COMMAND`, what each command passes to its module, and the
+Makefile, which runs only these commands."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import re
+import shlex
+import sys
+from pathlib import Path
+
+import pytest
+
+from autograder import cli
+from autograder.course import ROOT
+
+# Each command as a user would type it, the module it runs, and the arguments `run` must get.
+# (`stubs` runs two modules; with --check the one not replaced only reads the repository.)
+COMMANDS = [
+    (["gradescope", "--root", "gs", "--assignment", "tensors", "--call-timeout", "3"], "autograder.supervisor.gradescope",
+     {"root": Path("gs"), "assignment": "tensors", "call_timeout": 3.0}),
+    (["regrade", "tensors", "export.zip", "--out", "o", "--jobs", "4", "--timeout", "60", "--call-timeout", "2"],
+     "autograder.instructor.regrade",
+     {"assignment": "tensors", "export": Path("export.zip"), "out": Path("o"), "jobs": 4, "timeout": 60.0,
+      "call_timeout": 2.0}),
+    (["demo"], "autograder.instructor.demo", {}),
+    (["stubs", "tensors", "nn_module", "--check"], "autograder.instructor.stubgen",
+     {"names": ["tensors", "nn_module"], "check": True, "root": ROOT}),
+    (["stubs", "--check"], "autograder.instructor.handouts", {"check": True, "root": ROOT}),
+    (["build", "autograder", "tensors", "--dist", "d"], "autograder.instructor.bundles",
+     {"what": "autograder", "names": ["tensors"], "dist": Path("d")}),
+    (["build", "student-bundle"], "autograder.instructor.bundles",
+     {"what": "student-bundle", "names": [], "dist": ROOT / "dist"}),
+    (["bench"], "autograder.instructor.bench", {"regrade_only": False, "quick": False}),
+    (["bench", "--quick"], "autograder.instructor.bench", {"regrade_only": False, "quick": True}),
+    (["bench", "--regrade"], "autograder.instructor.bench", {"regrade_only": True, "quick": False}),
+]
+
+
+@pytest.mark.parametrize(("argv", "module", "expected"), COMMANDS, ids=[" ".join(c[0]) for c in COMMANDS])
+def test_each_command_runs_its_module_with_what_was_typed(monkeypatch, argv, module, expected):
+    """The module's `run` gets the arguments, bound to its real signature (defaults left out)."""
+    module = importlib.import_module(module)
+    signature = inspect.signature(module.run)
+    calls = []
+    monkeypatch.setattr(module, "run", lambda *a, **k: calls.append(signature.bind(*a, **k).arguments) or 0)
+    assert cli.main(argv) == 0
+    assert calls == [expected]
+
+
+@pytest.mark.parametrize(("argv", "public_only"), [
+    (["grade", "tensors", "x.py"], False),
+    (["grade", "tensors", "x.py", "--public-only"], True),
+    (["check", "tensors", "x.py"], True),
+])
+def test_check_is_grade_with_the_public_tests_only(argv, public_only):
+    args = cli.build_parser().parse_args(argv)
+    assert args.run is cli.grade_command and args.public_only is public_only
+    assert (args.assignment, args.submission, args.out) == ("tensors", Path("x.py"), Path("results.json"))
+
+
+def test_grade_keeps_the_options_users_type():
+    args = cli.build_parser().parse_args(
+        ["grade", "nn_module", "folder", "--out", "r.json", "--details", "--call-timeout", "2.5", "-k", "cuda",
+         "-k", "shape", "--require-cuda", "--quiet", "--verbose"])
+    assert (args.out, args.details, args.call_timeout, args.select) == (Path("r.json"), True, 2.5, ["cuda", "shape"])
+    assert args.require_cuda and args.quiet and args.verbose
+
+
+@pytest.mark.parametrize("argv", [
+    ["grade", "no_such_assignment", "x.py"],
+    ["build", "zip"],
+    ["bench", "--quick", "--regrade"],
+    ["nope"],
+    [],
+])
+def test_wrong_command_lines_exit_2_with_usage(argv, capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(argv)
+    assert exit.value.code == 2
+    assert "usage: autograder" in capsys.readouterr().err
+
+
+def test_help_lists_every_command_on_one_line(capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main(["--help"])
+    assert exit.value.code == 0
+    lines = capsys.readouterr().out.splitlines()
+    for name, line in cli.COMMANDS.items():
+        assert f"  {name:<12}{line}" in lines
+
+
+@pytest.mark.parametrize("name", list(cli.COMMANDS))
+def test_each_command_has_its_help(name, capsys):
+    with pytest.raises(SystemExit) as exit:
+        cli.main([name, "--help"])
+    assert exit.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: autograder {name} ")
+
+
+def test_an_instructor_command_without_the_instructor_folder_says_so(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "autograder.instructor.demo", None)   # as if the file were not there
+    assert cli.main(["demo"]) == 2
+    assert capsys.readouterr().err == "autograder demo: this is an instructor's command, not in the student bundle\n"
+
+
+def test_an_instructor_command_without_its_dependency_says_what_installs_it(monkeypatch, capsys):
+    monkeypatch.delitem(sys.modules, "autograder.instructor.bundles", raising=False)
+    monkeypatch.setitem(sys.modules, "packaging.requirements", None)
+    assert cli.main(["build", "autograder"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograder build: this instructor's command needs what is not installed here (")
+    assert "packaging.requirements" in err and "pip install -e '.[instructor]'" in err
+
+
+def test_stubs_checks_the_stubs_and_the_handouts_of_the_repository(capsys):
+    assert cli.main(["stubs", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "assignments/tensors/tensors.py is up to date" in out
+    assert "assignments/tensors/handout.md is up to date" in out
+
+
+def test_stubs_reports_a_drifted_handout(tmp_path, capsys):
+    from autograder.instructor import handouts
+
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "assignments" / "alpha").mkdir(parents=True)
+    (tmp_path / "assignments" / "alpha" / "handout.md").write_text(f"# alpha\n\n{handouts.BEGIN}\n{handouts.END}\n")
+    assert cli.main(["stubs", "--check", "--root", str(tmp_path)]) == 1
+    assert "assignments/alpha/handout.md is out of date: run `make stubs`" in capsys.readouterr().out
+
+
+# --- the Makefile ----------------------------------------------------------------------------
+
+
+def recipes() -> dict[str, list[str]]:
+    """Each Makefile target's recipe lines, without the leading tab and `@`."""
+    targets: dict[str, list[str]] = {}
+    target = None
+    for line in (ROOT / "Makefile").read_text().splitlines():
+        if line.startswith("\t") and target is not None:
+            targets[target].append(line.strip().lstrip("@"))
+        elif re.match(r"^[\w.$()/-]+:", line) and ":=" not in line:
+            target = line.split(":")[0]
+            targets[target] = []
+    return targets
+
+
+MAKE_VARIABLES = {"$(ASSIGNMENT)": "tensors", "$(SUBMISSION)": "x.py", "$(OUT)": "r.json", "$(EXPORT)": "e.zip"}
+
+
+def test_the_makefile_runs_the_kit_only_through_the_autograder_command():
+    kit_commands = {}
+    for target, lines in recipes().items():
+        for line in lines:
+            assert "-m autograder" not in line, f"make {target}: {line}"
+            if line.startswith("$(BIN)/python "):   # the environment and the kit's tests, not the kit
+                assert line.split()[1:3] in (["-m", "pip"], ["-m", "pytest"]), f"make {target}: {line}"
+            if line.startswith("$(BIN)/autograder "):
+                kit_commands[target] = line
+    assert set(kit_commands) == {"demo", "grade", "check", "stubs", "bench", "autograder", "student-bundle",
+                                 "regrade", "bench-regrade"}
+    for target, line in kit_commands.items():
+        for variable, value in MAKE_VARIABLES.items():
+            line = line.replace(variable, value)
+        args = cli.build_parser().parse_args(shlex.split(line)[1:])   # exits 2 if the line is wrong
+        assert args.command in cli.COMMANDS, f"make {target}: {line}"
