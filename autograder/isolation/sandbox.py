@@ -224,7 +224,9 @@ def _bound_scratch(libc, config: Settings) -> str:
     """A size-limited tmpfs over the working folder (the scratch folder), with what the grader
     put there (the submission): the student's disk, visible to no other process."""
     here = Path.cwd()
-    if config.uid is None or here.parent not in SCRATCH_BASES:
+    if config.uid is None:
+        return "scratch folder not bounded (no unprivileged user runs the student's code)"
+    if here.parent not in SCRATCH_BASES:
         return f"scratch folder not bounded ({here} is not a scratch folder)"
     files = {}
     for entry in here.iterdir():

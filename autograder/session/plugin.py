@@ -195,6 +195,9 @@ class GraderPlugin:
                 self.emit("tampered", changes=[{"name": name, "when": when}
                                                for name, when in self.student.tampered.items()])
                 self.emit("note", text=self.student.tamper_report())
+            if self.student.process.confinement:   # for session.log (shown with --verbose), never the student
+                print("autograder: the student's process: " + "; ".join(self.student.process.confinement),
+                      file=sys.stderr)
             self.student.process.stop()
         self.emit("finished", exitstatus=int(exitstatus))
         if self.out is not None:
