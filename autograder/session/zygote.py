@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import socket
 import subprocess
 import sys
@@ -158,13 +159,30 @@ class ForkedProcess:
 
     def __init__(self, zygote: Zygote, pid: int) -> None:
         self.zygote, self.pid, self.returncode = zygote, pid, None
+        # Whether it still runs is asked of the kernel (a pidfd turns readable when the process
+        # ends): asking the zygote costs two context switches, 2 ms a call on one CPU. Safe
+        # from pid reuse: the zygote reaps it only when asked for its status, below.
+        try:
+            self._pidfd: int | None = os.pidfd_open(pid)
+        except (AttributeError, OSError):
+            self._pidfd = None
+
+    def _running(self) -> bool:
+        if self._pidfd is None:
+            return False   # unknown: ask the zygote
+        poller = select.poll()
+        poller.register(self._pidfd, select.POLLIN)
+        return not poller.poll(0)
 
     def poll(self) -> int | None:
-        if self.returncode is None:
+        if self.returncode is None and not self._running():
             try:
                 self.returncode = self.zygote.reap(self.pid)
             except ZygoteStopped:   # nobody left to ask: ended once the pid is gone
                 self.returncode = None if _exists(self.pid) else -9
+            if self.returncode is not None and self._pidfd is not None:
+                os.close(self._pidfd)
+                self._pidfd = None
         return self.returncode
 
     def wait(self, timeout: float | None = None) -> int:
