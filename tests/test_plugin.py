@@ -15,10 +15,10 @@ import textwrap
 import pytest
 
 from autograder import results
+from autograder.record import SessionRecord
 from autograder.session import plugin
 from autograder.session.main import FLAGS
 from autograder.settings import SessionSettings
-from autograder.supervisor.grade import SessionRecord
 
 pytest_plugins = ["pytester"]
 

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import functools
 import os
-import signal
 import time
 from pathlib import Path
+
+from autograder.isolation import processes
 
 PREFIX = "autograder-"
 
@@ -114,11 +115,7 @@ def remove(pid: int, timeout: float = 5.0) -> None:
         return
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for member in members(pid) or ():
-            try:
-                os.kill(member, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
+        processes.kill(members(pid) or ())
         try:
             folder.rmdir()
             return

@@ -1,9 +1,11 @@
-"""Make sure nothing the submission started outlives grading.
+"""The processes of a grade, from /proc: list them, find the student's, kill them.
 
-The grading supervisor declares itself a *child subreaper* (Linux prctl), so every process
-below it that loses its parent (a double-forked daemon that called setsid(), say) is adopted
-by the supervisor instead of init. When grading is over, `kill_descendants` SIGKILLs every
-remaining descendant and reaps it. Elsewhere than Linux both are no-ops.
+The one place that reads the process table (`process_table`, `descendants`, `strays`) and kills
+by pid (`kill`). The grading supervisor and the session declare themselves *child subreapers*
+(Linux prctl), so every process below them that loses its parent (a double-forked daemon that
+called setsid(), say) is adopted by them instead of init. When grading is over,
+`kill_descendants` SIGKILLs every remaining descendant and reaps it. Elsewhere than Linux the
+subreaper is a no-op.
 """
 
 from __future__ import annotations
@@ -97,3 +99,52 @@ def _reap() -> None:
             return
         if pid == 0:
             return
+
+
+def strays(main: int, quick: bool = False) -> list[int]:
+    """The processes of the child `main` other than itself (and, in a PID namespace, its init
+    and server): none when its PID namespace (seen through its own /proc) holds no other; else
+    the members of its cgroup, or its descendants and process group (a scan of /proc, skipped
+    when `quick`)."""
+    inside = _namespace_pids_seen_by(main)
+    if inside is not None and not set(inside) - {1, 2}:
+        return []
+    from autograder.isolation import cgroup   # cgroup kills through this module
+
+    found = cgroup.members(main)
+    if found is None:
+        if inside is None and quick:
+            return []
+        table = process_table()
+        found = set(descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
+    level = len(_namespace_pids(main))
+    mains = {main}
+    for pid in found:
+        inner = _namespace_pids(pid)
+        if len(inner) == level + 1 and inner[-1] in (1, 2):
+            mains.add(pid)   # init and server, in the child's PID namespace
+    return sorted(set(found) - mains)
+
+
+def _namespace_pids_seen_by(main: int) -> list[int] | None:
+    """The pids in the PID namespace of the child `main`, from the /proc its init mounted
+    (`autograder.isolation.pidns`); None when it has none of its own."""
+    proc = f"/proc/{main}/root/proc"
+    try:
+        if os.stat(proc).st_dev == os.stat("/proc").st_dev:
+            return None
+        return [int(entry) for entry in os.listdir(proc) if entry.isdigit()]
+    except OSError:
+        return None
+
+
+def _namespace_pids(pid: int) -> list[int]:
+    """The pid of `pid` in each PID namespace it is in, outermost first (NSpid)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("NSpid:"):
+                    return [int(field) for field in line.split()[1:]]
+    except (OSError, ValueError):
+        pass
+    return [pid]

@@ -8,7 +8,7 @@ blocks nor fills memory. Every wait, and decoding the reply, has a wall-clock de
 from here: on a timeout, a crash or a garbled reply the whole process group is killed with
 SIGKILL and the next request starts a fresh child. The child imports torch once at start,
 and is reused across requests. After every reply, every other process the submission started
-is killed (`strays`: its PID namespace and memory cgroup, see `autograder.isolation.sandbox`, make that
+is killed (`autograder.isolation.processes.strays`: its PID namespace and memory cgroup make that
 cheap and complete); once the child is ready its memory cgroup gets its limit.
 """
 
@@ -155,7 +155,7 @@ class ChildProcess:
         PID namespace); elsewhere that costs a scan of /proc."""
         if self.process is None:
             return
-        processes.kill(strays(self.process.pid, quick=quick))
+        processes.kill(processes.strays(self.process.pid, quick=quick))
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
@@ -308,50 +308,3 @@ def _drain(fd: int, buffer: OutputBuffer) -> None:
         pass
     finally:
         os.close(fd)
-
-
-def strays(main: int, quick: bool = False) -> list[int]:
-    """The processes of the child `main` other than itself (and, in a PID namespace, its init
-    and server): none when its PID namespace (seen through its own /proc) holds no other; else
-    the members of its cgroup, or its descendants and process group (a scan of /proc, skipped
-    when `quick`)."""
-    inside = _namespace_pids_seen_by(main)
-    if inside is not None and not set(inside) - {1, 2}:
-        return []
-    found = cgroup.members(main)
-    if found is None:
-        if inside is None and quick:
-            return []
-        table = processes.process_table()
-        found = set(processes.descendants(main, table)) | {pid for pid, (_, group) in table.items() if group == main}
-    level = len(_namespace_pids(main))
-    mains = {main}
-    for pid in found:
-        inner = _namespace_pids(pid)
-        if len(inner) == level + 1 and inner[-1] in (1, 2):
-            mains.add(pid)   # init and server, in the child's PID namespace
-    return sorted(set(found) - mains)
-
-
-def _namespace_pids_seen_by(main: int) -> list[int] | None:
-    """The pids in the PID namespace of the child `main`, from the /proc its init mounted
-    (`autograder.isolation.pidns`); None when it has none of its own."""
-    proc = f"/proc/{main}/root/proc"
-    try:
-        if os.stat(proc).st_dev == os.stat("/proc").st_dev:
-            return None
-        return [int(entry) for entry in os.listdir(proc) if entry.isdigit()]
-    except OSError:
-        return None
-
-
-def _namespace_pids(pid: int) -> list[int]:
-    """The pid of `pid` in each PID namespace it is in, outermost first (NSpid)."""
-    try:
-        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
-            for line in status:
-                if line.startswith("NSpid:"):
-                    return [int(field) for field in line.split()[1:]]
-    except (OSError, ValueError):
-        pass
-    return [pid]

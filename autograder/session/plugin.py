@@ -36,6 +36,7 @@ import pytest
 from gradescope_utils.autograder_utils.decorators import partial_credit
 
 from autograder.course import Assignment
+from autograder.record import Recorder
 from autograder.results import VISIBILITIES
 from autograder.session.child_process import ChildProcess
 from autograder.session.student import GraderBroken, GradingFailure, NotImplementedYet, Student
@@ -65,7 +66,7 @@ class GraderPlugin:
         self.assignment = Assignment.get(settings.assignment)
         self.problem = settings.problem
         self.require_cuda = settings.require_cuda
-        self.out = open(settings.verdicts, "a", encoding="utf-8") if settings.verdicts else None
+        self.record = Recorder(settings.verdicts)
         self.manifest: dict[str, dict] = {}
         self.scores: dict[str, float] = {}   # what each @partial_credit test gave set_score
         self.student: Student | None = None
@@ -87,11 +88,6 @@ class GraderPlugin:
             if settings.call_timeout:
                 self.student.call_timeout = settings.call_timeout
 
-    def emit(self, event: str, **fields) -> None:
-        if self.out is not None:
-            self.out.write(json.dumps({"event": event, **fields}) + "\n")
-            self.out.flush()
-
     # -- collection: the closed-world manifest
     @pytest.hookimpl(trylast=True)
     def pytest_collection_modifyitems(self, session, config, items) -> None:
@@ -106,7 +102,7 @@ class GraderPlugin:
                 info["counts"] = False
             self.manifest[item.nodeid] = info
             tests.append(info)
-        self.emit("manifest", tests=tests)
+        self.record.emit("manifest", tests=tests)
 
     # -- each test
     @pytest.hookimpl(tryfirst=True)
@@ -156,7 +152,7 @@ class GraderPlugin:
         if report.when == "call" or report.failed or report.skipped:
             outcome = "failed" if report.failed else report.outcome
             score = getattr(report, "autograder_score", None)
-            self.emit("verdict", id=report.nodeid, outcome=outcome,
+            self.record.emit("verdict", id=report.nodeid, outcome=outcome,
                       output=getattr(report, "autograder_output", ""), counts=info.get("counts", True),
                       **({"score": score} if score is not None else {}))
 
@@ -167,7 +163,7 @@ class GraderPlugin:
             return self.problem
         error = excinfo.value if excinfo is not None else None
         if isinstance(error, GraderBroken):   # the supervisor retries, or reports "not graded"
-            self.emit("grader_error", reason=error.message)
+            self.record.emit("grader_error", reason=error.message)
         elif hidden_by is not None and isinstance(error, AssertionError):
             return hidden_by
         if isinstance(error, GradingFailure):
@@ -188,20 +184,19 @@ class GraderPlugin:
         if self.student is not None:
             report = self.student.load_report()
             if report:
-                self.emit("note", text=report)
+                self.record.emit("note", text=report)
             if self.student.import_failure is not None:
-                self.emit("note", text=self.student.import_failure.message)
+                self.record.emit("note", text=self.student.import_failure.message)
             if self.student.tampered:   # for the instructor (results.json extra_data) and the student
-                self.emit("tampered", changes=[{"name": name, "when": when}
+                self.record.emit("tampered", changes=[{"name": name, "when": when}
                                                for name, when in self.student.tampered.items()])
-                self.emit("note", text=self.student.tamper_report())
+                self.record.emit("note", text=self.student.tamper_report())
             if self.student.process.confinement:   # for session.log (shown with --verbose), never the student
                 print("autograder: the student's process: " + "; ".join(self.student.process.confinement),
                       file=sys.stderr)
             self.student.process.stop()
-        self.emit("finished", exitstatus=int(exitstatus))
-        if self.out is not None:
-            self.out.close()
+        self.record.emit("finished", exitstatus=int(exitstatus))
+        self.record.close()
 
 
 # ---------------------------------------------------------------- fixtures for graders

@@ -33,6 +33,7 @@ from autograder.isolation import cgroup, processes, sandbox
 from autograder import results
 from autograder.course import Assignment
 from autograder.isolation.launch import python_command
+from autograder.record import SessionRecord
 from autograder.settings import SessionSettings, write as write_settings
 from autograder.submission.prepare import SubmissionProblem, prepare
 
@@ -52,54 +53,6 @@ class Options:
     verbose: bool = False
     public_only: bool = False
     memory_mb: int = sandbox.MEMORY_MB
-
-
-@dataclass
-class SessionRecord:
-    """What a grading session wrote: its manifest, verdicts and notes."""
-
-    manifest: list[results.TestInfo] = field(default_factory=list)
-    verdicts: list[results.Verdict] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    tampered: list[dict] = field(default_factory=list)   # kit code the submission changed in its process
-    finished: bool = False
-    grader_error: str | None = None   # the student's process could not start
-
-    @classmethod
-    def read(cls, path: Path) -> "SessionRecord":
-        record = cls()
-        if not path.exists():
-            return record
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                event = json.loads(line)
-            except ValueError:
-                continue
-            record.add(event)
-        return record
-
-    def add(self, event: dict) -> None:
-        kind = event.get("event")
-        if kind == "manifest":
-            for test in event["tests"]:
-                self.manifest.append(results.TestInfo(
-                    id=test["id"], name=test["name"], number=test["number"],
-                    max_score=test["max_score"], visibility=test["visibility"], tags=tuple(test["tags"]),
-                    counts=test.get("counts", True) is not False))
-        elif kind == "verdict":
-            self.verdicts.append(results.Verdict(id=event["id"], outcome=event["outcome"],
-                                                 output=event.get("output", ""),
-                                                 counts=event.get("counts", True),
-                                                 score=event.get("score")))
-        elif kind == "note":
-            self.notes.append(event["text"])
-        elif kind == "tampered":
-            self.tampered += [{"name": str(c.get("name")), "when": str(c.get("when"))}
-                              for c in event.get("changes", []) if isinstance(c, dict)]
-        elif kind == "finished":
-            self.finished = True
-        elif kind == "grader_error" and self.grader_error is None:
-            self.grader_error = str(event.get("reason", ""))
 
 
 def grade(assignment_name: str, submission: Path, out: Path | None = None,
