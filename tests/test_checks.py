@@ -1,5 +1,5 @@
 """Behaviour and source checks that a submission cannot forge (issue 10, item 7), without a grading
-session: memory decisions (autograder.session.memory), what a function reaches (autograder.submission.reach, via
+session: memory decisions (autograder.memory), what a function reaches (autograder.submission.reach, via
 checks.no_loops / checks.pure_python), the RNG decision of `Call`, tamper detection
 (autograder.child.integrity) and its line in the regrade summary."""
 
@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from autograder.course import ROOT
-from autograder.session import checks, memory
+from autograder import memory
+from autograder.session import checks
 
 from autograder.instructor import regrade
 

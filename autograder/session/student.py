@@ -27,7 +27,7 @@ from pathlib import Path
 
 from autograder import environment
 
-from autograder.session import memory
+from autograder import memory
 from autograder.submission.program import Outcome, Program, Statement, plan
 from autograder.submission.reach import Reach
 from autograder.results import clean_text
@@ -152,7 +152,7 @@ class Call:
 
     # Behaviour is decided here, never from a verdict the student's process sent: the value and
     # the arguments after the call arrive in one reply, and the wire keeps the memory they share
-    # shared, in the same layout, so where they lie *here* (autograder.session.memory) tells.
+    # shared, in the same layout, so where they lie *here* (autograder.memory) tells.
     def _extent(self, i: int):
         """Where the value (i == 0) or argument i - 1 lies in memory, in this process."""
         after = self.raw.get("args_after")

@@ -23,7 +23,7 @@ import tempfile
 import torch
 from torch import nn
 
-from autograder.session.memory import extent
+from autograder.memory import extent
 from autograder.child.probes.core import attribute
 
 

@@ -11,7 +11,8 @@ import pytest
 import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, visibility, weight
 
-from autograder.session import checks, memory
+from autograder import memory
+from autograder.session import checks
 from autograder.session.student import GradingFailure, NotImplementedYet
 from autograder.graders.nn_module.test_public import (FORWARD_HINT, LAYER_NAMES_HINT, SAVE_HINT, SNAPSHOT_HINT,
                                                       TRAIN_HINT, check_losses, check_mlp_registered,
