@@ -26,6 +26,7 @@ import sys
 import time
 from collections.abc import Iterable
 
+from autograder.isolation import processes
 from autograder.isolation.launch import python_command
 
 
@@ -140,7 +141,7 @@ class Zygote:
             if done:
                 self.returncode = os.waitstatus_to_exitcode(status)
             elif time.monotonic() > deadline:
-                os.kill(self.pid, 9)
+                processes.kill([self.pid])
                 self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
             else:
                 time.sleep(0.01)

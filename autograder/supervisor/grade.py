@@ -81,9 +81,9 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
                 sessions: int | None = None, on_done: Callable[[int, dict], None] | None = None) -> list[dict]:
     """Grade many submissions of one assignment; `sessions` sessions run in parallel.
 
-    With one submission this is a plain grade: one session, one child started from scratch. With
-    more, each session grades its share one after the other, importing torch once, with the
-    children forked from a zygote. Each results.json is written as soon as its submission is
+    Every session (`run_sessions`) imports torch once and forks the student's processes from
+    its zygote; with one submission this is a plain grade, with more each session grades its
+    share one after the other. Each results.json is written as soon as its submission is
     done (and `on_done(index, results)` called), after every process it started was killed and
     its files removed. Raises ResultsNotWritten at the end if some results.json could not be
     written (a full disk that even the space claimed beforehand could not absorb)."""
@@ -104,7 +104,7 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
         if _needs_retry(submission):
             submission.retried = True
             (submission.work / "verdicts.jsonl").unlink(missing_ok=True)
-            status = run_session(submission.work, submission.settings, options.session_timeout, options.verbose)
+            status = run_session(submission, options)
             if len(batch) == 1:   # in a batch, other sessions are descendants too
                 processes.kill_descendants()
         outcomes[index] = _conclude(submission, status)
@@ -125,7 +125,7 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
             _reserve(submission.out)
             _prepare(submission, assignment, ids, options)
         if len(batch) == 1:
-            status = run_session(batch[0].work, batch[0].settings, options.session_timeout, options.verbose)
+            status = run_session(batch[0], options)
             processes.kill_descendants()
             finish(0, status)
         else:
@@ -225,8 +225,12 @@ def _run_in_parallel(batch: list[Submission], options: Options, sessions: int, f
     finished as stopped, and a new session grades the rest of its share."""
     def run_share(indices: list[int]) -> None:
         while indices:
-            done, stopped = _run_share_once([batch[i].settings for i in indices], options.session_timeout,
-                                            lambda position: finish(indices[position], ""))
+            folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
+            try:
+                done, stopped = run_sessions(folder, [batch[i].settings for i in indices], options,
+                                             lambda position: finish(indices[position], ""))
+            finally:
+                shutil.rmtree(folder, ignore_errors=True)
             if done < len(indices):
                 finish(indices[done], stopped)
                 done += 1
@@ -238,36 +242,55 @@ def _run_in_parallel(batch: list[Submission], options: Options, sessions: int, f
             future.result()
 
 
-def _run_share_once(settings: list[SessionSettings], timeout: float, on_done: Callable[[int], None]) -> tuple[int, str]:
-    """One batch session over `settings`: how many it finished, and why it stopped early."""
-    folder = Path(tempfile.mkdtemp(prefix="autograder-batch-"))
+def run_session(submission: Submission, options: Options) -> str:
+    """One session for one submission: "" when it finished, else what went wrong."""
+    return run_sessions(submission.work, [submission.settings], options, lambda _: None)[1]
+
+
+def run_sessions(folder: Path, settings: list[SessionSettings], options: Options,
+                 on_done: Callable[[int], None]) -> tuple[int, str]:
+    """One grading session over `settings`, in `folder`: how many it finished (`on_done(i)` is
+    called as each is), and why it stopped before the rest. Each submission has
+    `options.session_timeout` seconds, after which the session is killed.
+
+    Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
+    stderr when something went wrong or `options.verbose` is set."""
     done, fired = 0, threading.Event()
+    timeout = options.session_timeout
 
     def kill(process: subprocess.Popen) -> None:
         fired.set()
         process.kill()
 
-    try:
-        command = session_command(folder, settings)
-        with subprocess.Popen(command, cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as process:
-            watchdog = threading.Timer(timeout, kill, (process,))
-            watchdog.start()
-            try:
-                for line in process.stdout:
-                    if line.startswith("done "):
-                        watchdog.cancel()
-                        on_done(int(line.split()[1]))
-                        done += 1
-                        watchdog = threading.Timer(timeout, kill, (process,))
-                        watchdog.start()
-            finally:
-                watchdog.cancel()
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    log = folder / "session.log"
+    with open(log, "w", encoding="utf-8") as handle, subprocess.Popen(
+            session_command(folder, settings), cwd=folder, env=session_env(), stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=handle, text=True, errors="replace") as process:
+        watchdog = threading.Timer(timeout, kill, (process,))
+        watchdog.start()
+        try:
+            for line in process.stdout:
+                if line.startswith("done "):
+                    watchdog.cancel()
+                    on_done(int(line.split()[1]))
+                    done += 1
+                    watchdog = threading.Timer(timeout, kill, (process,))
+                    watchdog.start()
+                else:
+                    handle.write(line)
+        finally:
+            watchdog.cancel()
+    status = ""
     if fired.is_set():
-        return done, f"the grading of this submission took longer than {timeout:g} s"
-    return done, f"the grader process ended with status {process.returncode}"
+        status = f"the grading of this submission took longer than {timeout:g} s"
+    elif process.returncode < 0:
+        status = f"the grader process was killed by signal {-process.returncode}, possibly for lack of memory"
+    elif process.returncode not in (0, 1) or done < len(settings):
+        status = f"the grader process ended with status {process.returncode}"
+    text = log.read_text(encoding="utf-8", errors="replace")
+    if options.verbose or status or "autograder: grader error" in text:
+        sys.stderr.write(text[-20000:])
+    return done, status
 
 
 def session_env() -> dict[str, str]:
@@ -281,31 +304,6 @@ def session_command(folder: Path, settings: list[SessionSettings]) -> list[str]:
     """The command of a grading session over `settings` (one assignment), kept in `folder`."""
     write_settings(folder / "session.json", settings)
     return python_command("autograder.session.main", settings[0].assignment, str(folder / "session.json"))
-
-
-def run_session(work: Path, settings: SessionSettings, timeout: float, verbose: bool = False) -> str:
-    """Run the grading session; return "" on a normal end, else what went wrong.
-
-    Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
-    stderr when something went wrong or `verbose` is set."""
-    command = session_command(work, [settings])
-    env = session_env()
-    log = work / "session.log"
-    with open(log, "wb") as handle:
-        try:
-            process = subprocess.run(command, cwd=work, env=env, timeout=timeout,
-                                     stdin=subprocess.DEVNULL, stdout=handle, stderr=subprocess.STDOUT)
-            status = ""
-            if process.returncode < 0:
-                status = f"the grader process was killed by signal {-process.returncode}, possibly for lack of memory"
-            elif process.returncode not in (0, 1):
-                status = f"the grader process exited with status {process.returncode}"
-        except subprocess.TimeoutExpired:
-            status = f"the whole grading run took longer than {timeout:g} s"
-    text = log.read_text(encoding="utf-8", errors="replace")
-    if verbose or status or "autograder: grader error" in text:
-        sys.stderr.write(text[-20000:])
-    return status
 
 
 def write(out: Path, outcome: dict) -> None:
