@@ -17,6 +17,7 @@ Tests and `make bench` start a zygote on its own (`Zygote.launch`), in a fresh i
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import select
@@ -44,6 +45,10 @@ def prepare(modules: Iterable[str] = ()) -> None:
     except RuntimeError:
         pass   # already set in this process
     warm_up(modules)
+    # What is alive now is shared with every process forked from here: the garbage collector
+    # must not write to it (it marks every object it visits), or each fork copies those pages.
+    gc.collect()
+    gc.freeze()
 
 
 class Zygote:
