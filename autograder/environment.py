@@ -109,16 +109,31 @@ def normal(name: str) -> str:
 def allowed_modules() -> tuple[str, ...]:
     """The top-level import names that the installed student packages provide, sorted.
 
-    From the installed metadata (`importlib.metadata.packages_distributions()`), so a package
-    with several top-level names (matplotlib: `matplotlib`, `mpl_toolkits`, `pylab`) or another
-    import name (ipython: `IPython`) is covered. A declared package that is not installed adds
-    nothing: importing it fails anyway."""
-    from importlib.metadata import packages_distributions
+    From each declared package's installed metadata (its top_level.txt, else the first part of
+    each .py file it installed, as `importlib.metadata.packages_distributions()` infers them), so
+    a package with several top-level names (matplotlib: `matplotlib`, `mpl_toolkits`, `pylab`) or
+    another import name (ipython: `IPython`) is covered. Only the declared packages are read:
+    reading every installed package's metadata cost a grade 0.15 s on one CPU. A declared
+    package that is not installed adds nothing: importing it fails anyway."""
+    found: set[str] = set()
+    for name in student_distributions():
+        found |= _top_level_names(name)
+    return tuple(sorted(module for module in found - NEVER if module.isidentifier()))
 
-    wanted = {normal(name) for name in student_distributions()}
-    found = {module for module, distributions in packages_distributions().items()
-             if module.isidentifier() and any(normal(d) in wanted for d in distributions)}
-    return tuple(sorted(found - NEVER))
+
+def _top_level_names(distribution: str) -> set[str]:
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import distribution as installed
+
+    try:
+        found = installed(distribution)
+    except PackageNotFoundError:
+        return set()
+    declared = found.read_text("top_level.txt")
+    if declared:
+        return {line.strip() for line in declared.splitlines() if line.strip()}
+    return {f.parts[0] if len(f.parts) > 1 else f.with_suffix("").name
+            for f in found.files or () if f.suffix == ".py"}
 
 
 # --- the guard (student side) --------------------------------------------------------------

@@ -167,6 +167,7 @@ class Snapshot:
 
     def __init__(self) -> None:
         self.modules = _kit_modules()
+        self.imported = frozenset(sys.modules)   # new names since are found by a C-level difference
         self.watches = [_Watch(name, module, kit=True) for name, module in self.modules.items()]
         for spec in WATCHED:
             owner = _namespace(spec)
@@ -180,7 +181,8 @@ class Snapshot:
             if sys.modules.get(name) is not module:
                 changed.append(f"sys.modules[{name!r}]")
                 sys.modules[name] = module
-        for name in [n for n in sys.modules if n.startswith("autograder") and n not in self.modules]:
+        added = sys.modules.keys() - self.imported
+        for name in [n for n in added if n.startswith("autograder") and n not in self.modules]:
             if not _is_kit(sys.modules[name]):   # a stand-in for a kit module not imported yet
                 changed.append(f"sys.modules[{name!r}]")
                 del sys.modules[name]
