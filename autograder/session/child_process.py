@@ -1,13 +1,14 @@
 """The grader's handle on the student's process: start it, send requests, enforce timeouts.
 
-One `ChildProcess` owns one child process (`autograder.child.main`) at a time. Requests and replies go
+One `ChildProcess` owns one child process (`autograder.child.main`) at a time, forked from the
+session's zygote (`autograder.session.zygote`). Requests and replies go
 over two private pipes as `autograder.wire` frames; a reply must echo its request's random id,
 and nothing else may be on the reply pipe. The child's stdout and stderr go to a third pipe
 that a thread drains into a small bounded buffer, so a submission that prints megabytes neither
 blocks nor fills memory. Every wait, and decoding the reply, has a wall-clock deadline enforced
 from here: on a timeout, a crash or a garbled reply the whole process group is killed with
-SIGKILL and the next request starts a fresh child. The child imports torch once at start,
-and is reused across requests. After every reply, every other process the submission started
+SIGKILL and the next request starts a fresh child; otherwise the child is reused across
+requests. After every reply, every other process the submission started
 is killed (`autograder.isolation.processes.strays`: its PID namespace and memory cgroup make that
 cheap and complete); once the child is ready its memory cgroup gets its limit.
 """
