@@ -23,7 +23,7 @@ import sys
 from pathlib import Path
 
 from autograder.course import PACKAGE, Assignment
-from autograder.settings import SessionSettings
+from autograder.settings import SessionSettings, read
 
 # pytest plugins a grading session does not need; unraisableexception alone costs two
 # gc.collect() passes (~0.4 s with torch loaded) per session.
@@ -52,12 +52,11 @@ def main(argv: list[str]) -> int:
     zygote = Zygote.fork_here(Assignment.get(argv[1]).warm_up)   # before anything secret
     import pytest
 
-    from autograder import settings as session_settings
     from autograder.session import plugin
 
     status = 0
     try:
-        for index, settings in enumerate(session_settings.read(Path(argv[2]))):
+        for index, settings in enumerate(read(Path(argv[2]))):
             status = int(pytest.main(pytest_arguments(settings),
                                      plugins=[plugin.GraderPlugin(settings, zygote), plugin]))
             processes.kill_descendants(keep={zygote.pid})
