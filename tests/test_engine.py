@@ -176,9 +176,16 @@ def test_future_imports_apply_to_the_statements_after_them(student):
 def test_output_is_captured_and_capped(student):
     s = student("def noisy():\n    print('hello')\n    print('x' * 5_000_000)\n    return 1\n")
     assert s.noisy() == 1
-    time.sleep(0.2)
-    printed = s.printed() + s.process.output.take()
+    printed = s.printed()
     assert printed.startswith("hello") and "more bytes of output not shown" in printed and len(printed) < 20_000
+
+
+def test_what_a_call_printed_is_there_when_its_reply_is(student):
+    """Read with the reply, never later: "Your code printed" belongs to the call that printed it."""
+    s = student("import sys\ndef say(i):\n    print('call', i)\n    sys.stderr.write(f'err {i}\\n')\n    return i\n")
+    for i in range(40):
+        assert s.say(i) == i
+        assert s.output_log[-1] == f"call {i}\nerr {i}\n"
 
 
 def test_seeded_calls_are_reproducible(student):

@@ -34,6 +34,7 @@ import __future__
 import ast
 import importlib
 import importlib.util
+import io
 import os
 import random
 import sys
@@ -255,11 +256,22 @@ def warm_up(modules: Iterable[str] = ()) -> None:
         importlib.import_module(module)
 
 
+def _unbuffered_output() -> None:
+    """stdout and stderr as `python -u` makes them (the zygote's were made for the session):
+    what the submission prints reaches the output pipe at once, in the order it was printed."""
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = io.TextIOWrapper(io.FileIO(fd, "w", closefd=False), encoding="utf-8",
+                                  errors="backslashreplace", write_through=True)
+        setattr(sys, name, stream)
+        setattr(sys, f"__{name}__", stream)
+
+
 def main(request_fd: int, reply_fd: int, sandbox: dict) -> None:
     """Serve one submission, in a process just forked from the zygote (`autograder.session.zygote`),
     which already imported torch and paid the first-use costs."""
     from autograder.isolation.sandbox import enter, limit_memory
 
+    _unbuffered_output()
     confinement = enter(sandbox)
     confinement.append(limit_memory(sandbox))
     channel = Channel(request_fd, reply_fd)

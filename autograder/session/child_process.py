@@ -3,8 +3,9 @@
 One `ChildProcess` owns one child process (`autograder.child.main`) at a time, forked from the
 session's zygote (`autograder.session.zygote`). Requests and replies go
 over two private pipes as `autograder.wire` frames; a reply must echo its request's random id,
-and nothing else may be on the reply pipe. The child's stdout and stderr go to a third pipe
-that a thread drains into a small bounded buffer, so a submission that prints megabytes neither
+and nothing else may be on the reply pipe. The child's stdout and stderr go to a third pipe,
+read into a small bounded buffer while a request waits (and once more when its reply arrived,
+so that what a call printed is all there), so a submission that prints megabytes neither
 blocks nor fills memory. Every wait, and decoding the reply, has a wall-clock deadline enforced
 from here: on a timeout, a crash or a garbled reply the whole process group is killed with
 SIGKILL and the next request starts a fresh child; otherwise the child is reused across
@@ -19,7 +20,6 @@ import os
 import select
 import signal
 import subprocess
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -88,20 +88,17 @@ class OutputBuffer:
     keep: int = OUTPUT_KEEP_BYTES
     data: bytearray = field(default_factory=bytearray)
     dropped: int = 0
-    lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, chunk: bytes) -> None:
-        with self.lock:
-            room = self.keep - len(self.data)
-            self.data += chunk[:max(room, 0)]
-            self.dropped += max(len(chunk) - max(room, 0), 0)
+        room = self.keep - len(self.data)
+        self.data += chunk[:max(room, 0)]
+        self.dropped += max(len(chunk) - max(room, 0), 0)
 
     def take(self) -> str:
-        with self.lock:
-            text = self.data.decode("utf-8", "replace")
-            if self.dropped:
-                text += f"\n[... {self.dropped} more bytes of output not shown ...]"
-            self.data, self.dropped = bytearray(), 0
+        text = self.data.decode("utf-8", "replace")
+        if self.dropped:
+            text += f"\n[... {self.dropped} more bytes of output not shown ...]"
+        self.data, self.dropped = bytearray(), 0
         return text
 
 
@@ -119,7 +116,7 @@ class ChildProcess:
         self._to_child: int | None = None
         self._from_child: int | None = None
         self._ready = False
-        self._drainer: threading.Thread | None = None
+        self._output: int | None = None   # the read end of the child's stdout and stderr
         self.starts = 0
         # How the running child was confined (`autograder.isolation.sandbox.enter`), from its ready
         # message: for the session's log, never for the student.
@@ -146,8 +143,8 @@ class ChildProcess:
                 os.close(fd)
         self._to_child, self._from_child = request_w, reply_r
         self._ready = False
-        self._drainer = threading.Thread(target=_drain, args=(output_r, self.output), daemon=True)
-        self._drainer.start()
+        os.set_blocking(output_r, False)
+        self._output = output_r
 
     def kill_strays(self, *, quick: bool = False) -> None:
         """Kill every process of the submission but its main one (e.g. made by os.fork(), or a
@@ -182,6 +179,10 @@ class ChildProcess:
         except subprocess.TimeoutExpired:
             pass
         cgroup.remove(process.pid)
+        self._drain_output()   # its last words (a traceback, say), then the pipe is closed
+        if self._output is not None:
+            os.close(self._output)
+            self._output = None
 
     # -- requests
     def request(self, message: dict, timeout: float) -> dict:
@@ -203,6 +204,7 @@ class ChildProcess:
             self._expect_silence()
             self._send(wire.frame(request_id, message), deadline, timeout)
             reply = self._receive(deadline, timeout, request_id)
+            self._drain_output()   # printed before the reply was sent: all in the pipe by now
             self._expect_silence()
             self.kill_strays(quick=True)   # nothing the submission started runs between requests
             return reply
@@ -215,8 +217,6 @@ class ChildProcess:
             ready = self._receive(time.monotonic() + STARTUP_TIMEOUT, STARTUP_TIMEOUT, 0)
         except ChildError as error:
             self.stop()
-            if self._drainer is not None:
-                self._drainer.join(timeout=2)   # the child's last words: usually a traceback
             raise ChildFailedToStart(str(error), self.output.take()) from None
         self._ready = True
         cgroup.limit(self.process.pid, self.sandbox.memory_mb * 2**20)
@@ -274,14 +274,39 @@ class ChildProcess:
         return b"".join(chunks)
 
     def _wait_for(self, fd: int, event: int, deadline: float, timeout: float) -> None:
+        """Until `fd` is ready for `event`, reading what the child prints meanwhile (so that it
+        never blocks on a full output pipe)."""
         poller = select.poll()
         poller.register(fd, event)
+        if self._output is not None:
+            poller.register(self._output, select.POLLIN)
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
                 raise ChildTimeout(timeout)
-            if poller.poll(min(left, 1.0) * 1000):
+            ready = poller.poll(min(left, 1.0) * 1000)
+            if any(ready_fd == fd for ready_fd, _ in ready):
                 return
+            if ready:
+                self._drain_output()
+                if self._output is None:
+                    poller = select.poll()
+                    poller.register(fd, event)
+
+    def _drain_output(self) -> None:
+        """Add what is waiting in the output pipe to `output`, without blocking; close it at its end."""
+        while self._output is not None:
+            try:
+                chunk = os.read(self._output, 65536)
+            except BlockingIOError:
+                return
+            except OSError:
+                chunk = b""
+            if not chunk:
+                os.close(self._output)
+                self._output = None
+                return
+            self.output.add(chunk)
 
     def _died(self) -> ChildDied:
         try:
@@ -299,13 +324,3 @@ def child_env(extra: dict[str, str]) -> dict[str, str]:
                 "MPLBACKEND": "Agg"})
     env.update(extra)
     return env
-
-
-def _drain(fd: int, buffer: OutputBuffer) -> None:
-    try:
-        while chunk := os.read(fd, 65536):
-            buffer.add(chunk)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
