@@ -22,7 +22,7 @@ import pytest
 
 from autograder import environment, results
 
-from autograder.instructor import bundles
+from autograder.instructor import bundles, demo
 from autograder.course import NAMES, Assignment
 from gradescope_env import unpack
 from kit import ROOT, solution_source
@@ -267,3 +267,40 @@ def test_nothing_that_fits_gets_a_clear_message(autograder_zip, tmp_path):
     outcome, _ = run_autograder(root)
     assert outcome["score"] == 0
     assert "No tensors.py or tensors.ipynb was found" in outcome["output"]
+
+
+# --- `autograder build autograder` grades the reference and the stub first ------------------
+
+
+def test_build_states_what_a_broken_kit_did():
+    """The reference must get full marks and the stub 0; otherwise the message says which, and how far off."""
+    def outcome(*scores):
+        return {"score": sum(s for s, _ in scores), "tests": [{"score": s, "max_score": m} for s, m in scores]}
+
+    assignment = Assignment(ASSIGNMENT)
+    assert demo.expectation_problems(assignment, {"reference": outcome((1, 1), (0, 0)), "stub": outcome((0, 1))}) == []
+    reference, stub = demo.expectation_problems(assignment, {"reference": outcome((1, 1), (0, 2)),
+                                                             "stub": outcome((1, 1), (0, 2))})
+    assert "reference solution" in reference and "scores 1 / 3" in reference and "full marks" in reference
+    assert "stub" in stub and "scores 1" in stub and "must score 0" in stub
+
+
+@pytest.mark.slow
+def test_build_refuses_when_the_reference_loses_points(tmp_path, monkeypatch, capsys):
+    broken = tmp_path / "solutions" / f"{ASSIGNMENT}.py"
+    broken.parent.mkdir()
+    broken.write_text(solution_source(ASSIGNMENT) + "\n\ndef describe(t):\n    return (), 0, 0\n")
+    monkeypatch.setattr(Assignment, "solution", property(lambda self: broken))
+    dist = tmp_path / "dist"
+    assert bundles.run("autograder", [ASSIGNMENT], dist) == 1
+    printed = capsys.readouterr()
+    assert "nothing was built" in printed.err and "must get full marks" in printed.err and str(broken) in printed.err
+    assert not dist.exists() or not list(dist.glob("*.zip"))
+
+
+@pytest.mark.slow
+def test_build_grades_the_reference_and_the_stub_and_prints_their_totals(tmp_path, capsys):
+    assert bundles.run("autograder", [ASSIGNMENT], tmp_path) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith(ASSIGNMENT))
+    assert re.search(r"reference (\d+) / \1, stub 0 / \d+", line), line
+    assert (tmp_path / f"{ASSIGNMENT}-autograder.zip").is_file()

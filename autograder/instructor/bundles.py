@@ -29,6 +29,8 @@ import io
 import os
 import shutil
 import stat
+import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -336,9 +338,12 @@ def build_student_bundle(assignment: str | Assignment, dist: Path = ROOT / "dist
 
 
 def run(what: str, names: list[str] | None = None, dist: Path = ROOT / "dist") -> int:
-    """Build `what` ("autograder" zips or "student-bundle"s) for `names`, default every ready assignment."""
+    """Build `what` ("autograder" zips or "student-bundle"s) for `names`, default every ready assignment.
+    Autograder zips are built only when every chosen reference gets full marks and every stub 0."""
     ready = gradable if what == "autograder" else handed_out
     chosen = [Assignment.get(n) for n in names or ()] or [Assignment(n) for n in NAMES if ready(Assignment(n))]
+    if what == "autograder" and not grades_as_expected(chosen):
+        return 1
     for assignment in chosen:
         if what == "autograder":
             path = build_autograder_zip(assignment, dist)
@@ -350,3 +355,21 @@ def run(what: str, names: list[str] | None = None, dist: Path = ROOT / "dist") -
     if skipped:
         print(f"skipped (not ready): {', '.join(skipped)}")
     return 0
+
+
+def grades_as_expected(chosen: list[Assignment]) -> bool:
+    """Grade each reference (full marks expected) and stub (0 expected) and print the totals;
+    False, after saying what is wrong, when one of them grades otherwise."""
+    from autograder.instructor.demo import expectation_problems, grade_reference_and_stub, total
+
+    problems = []
+    for assignment in chosen:
+        with tempfile.TemporaryDirectory(prefix="autograder-build-") as out:
+            outcomes = grade_reference_and_stub(assignment, Path(out))
+        totals = ", ".join(f"{kind} {score:g} / {possible:g}" for kind, (score, possible)
+                           in ((kind, total(outcome)) for kind, outcome in outcomes.items()))
+        print(f"{assignment.name:<20} {totals}")
+        problems += expectation_problems(assignment, outcomes)
+    if problems:
+        print("autograder build: nothing was built:\n" + "\n".join(f"  {p}" for p in problems), file=sys.stderr)
+    return not problems
