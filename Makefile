@@ -9,7 +9,7 @@
 #   make bench    time each grade against a bare `import torch`, and a regrade of 50 submissions
 #   make autograder       build dist/<assignment>-autograder.zip for Gradescope, per assignment
 #   make student-bundle   build dist/student/<assignment>/ (and .zip): stub, notebook, handout, public tests
-#   make regrade ASSIGNMENT=tensors EXPORT=submissions.zip   grade a Gradescope export in parallel
+#   make regrade ASSIGNMENT=tensors EXPORT=submissions.zip [OUT=folder JOBS=8]   grade a Gradescope export
 #   make bench-regrade    submissions per minute: a parallel regrade vs one `make grade` at a time
 
 PYTHON ?= python3
@@ -55,8 +55,11 @@ autograder: $(STAMP)
 student-bundle: $(STAMP)
 	@$(BIN)/autograder build student-bundle
 
+# OUT: next to the export, as `autograder regrade` does (students' grades stay out of the kit); JOBS=0: the CPU cores
+regrade: OUT = $(dir $(abspath $(EXPORT)))regrade-$(ASSIGNMENT)
+regrade: JOBS ?= 0
 regrade: $(STAMP)
-	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT)
+	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT) --out $(OUT) --jobs $(JOBS)
 
 bench-regrade: $(STAMP)
 	@$(BIN)/autograder bench --regrade

@@ -101,11 +101,16 @@ def build_parser() -> argparse.ArgumentParser:
     assignment_argument(regrade)
     regrade.add_argument("export", type=Path, metavar="EXPORT",
                          help="Gradescope's 'Export Submissions' zip, or the folder unpacked from it")
-    regrade.add_argument("--out", type=Path, default=None, help="output folder (default: regrade-<assignment>)")
-    regrade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default: CPU cores)")
+    regrade.add_argument("--out", type=Path, default=None,
+                         help="output folder (default: regrade-<assignment> next to the export)")
+    regrade.add_argument("--jobs", type=int, default=None, help="submissions graded at once (default or 0: CPU cores)")
     regrade.add_argument("--timeout", type=float, default=None,
                          help="wall-clock seconds allowed per submission (default: 600)")
     regrade.add_argument("--call-timeout", type=float, help="seconds allowed per call into a submission")
+    regrade.add_argument("--due", help="due date, ISO 8601 (2026-01-31T23:59, local time, or with +00:00): "
+                                       "grades.csv gets each submission's lateness")
+    regrade.add_argument("--only", metavar="failed|crashed|ID,ID",
+                         help="grade again only these submissions of the previous run in --out, and merge")
 
     command("demo", demo_command)
 
@@ -180,7 +185,7 @@ def gradescope_command(args: argparse.Namespace) -> int:
 
 def regrade_command(args: argparse.Namespace) -> int:
     return instructor_tool("regrade").run(args.assignment, args.export, args.out, args.jobs, args.timeout,
-                                          args.call_timeout)
+                                          args.call_timeout, args.due, args.only)
 
 
 def demo_command(args: argparse.Namespace) -> int:

@@ -20,10 +20,11 @@ from autograder.course import ROOT
 COMMANDS = [
     (["gradescope", "--root", "gs", "--assignment", "tensors", "--call-timeout", "3"], "autograder.supervisor.gradescope",
      {"root": Path("gs"), "assignment": "tensors", "call_timeout": 3.0}),
-    (["regrade", "tensors", "export.zip", "--out", "o", "--jobs", "4", "--timeout", "60", "--call-timeout", "2"],
+    (["regrade", "tensors", "export.zip", "--out", "o", "--jobs", "4", "--timeout", "60", "--call-timeout", "2",
+      "--due", "2026-01-31T23:59", "--only", "failed"],
      "autograder.instructor.regrade",
      {"assignment": "tensors", "export": Path("export.zip"), "out": Path("o"), "jobs": 4, "timeout": 60.0,
-      "call_timeout": 2.0}),
+      "call_timeout": 2.0, "due": "2026-01-31T23:59", "only": "failed"}),
     (["demo"], "autograder.instructor.demo", {}),
     (["stubs", "tensors", "nn_module", "--check"], "autograder.instructor.stubgen",
      {"names": ["tensors", "nn_module"], "check": True, "root": ROOT}),
@@ -147,7 +148,7 @@ def recipes() -> dict[str, list[str]]:
     return targets
 
 
-MAKE_VARIABLES = {"$(ASSIGNMENT)": "tensors", "$(SUBMISSION)": "x.py", "$(OUT)": "r.json", "$(EXPORT)": "e.zip"}
+MAKE_VARIABLES = {"$(ASSIGNMENT)": "tensors", "$(SUBMISSION)": "x.py", "$(OUT)": "r.json", "$(EXPORT)": "e.zip", "$(JOBS)": "0"}
 
 
 def test_the_makefile_runs_the_kit_only_through_the_autograder_command():

@@ -12,22 +12,30 @@ grading its share one submission after the other, with the students' processes f
 zygote; everything a submission started is killed before its results.json is written. A session
 that spends more than `--timeout` seconds on one submission (default 600, Gradescope's) is
 killed (that submission's results say so; its tests that did not run score 0), and a new session
-grades the rest of its share. Outputs, in `--out` (default `regrade-<assignment>/`):
+grades the rest of its share. Outputs, in `--out` (default: `regrade-<assignment>/` next to the
+export, so outside the kit):
 
-    grades.csv       name, email, sid, submission id, score, max score, status, reason, one column per test
-    summary.md       mean and median score, pass rate of every test, the submissions that need a look,
-                     those that changed the grader's code in their process
+    grades.csv       one row per student (a group submission: one per member), for an LMS: sid, name,
+                     email, score, max score, Gradescope's score, submission time, lateness (with
+                     `--due`), status, submission id, reason, one column per test
+    summary.md       the scores that differ from Gradescope's first; mean and median; pass rate of
+                     every function (tag) and every test; the submissions that need a look, each
+                     with its error whole; those that changed the grader's code in their process
     histogram.png    the score distribution (matplotlib)
     <id>/results.json   what each grade wrote
 
-A submission that crashes, hangs or is malformed gets its row, with the reason; its status is
-"graded", "crashed" (the grader could not grade it: results.json's `extra_data.status`) or
-"missing" (listed in the metadata, absent from the export). No submission stops the run.
+Every status is read from results.json's `extra_data.status` (written by the supervisor), never
+from message text: "graded", "not loaded" (no file, not Python, nothing could be parsed),
+"crashed" (the grader could not grade it), "stopped" (its session ended before every test ran:
+timeout, killed) or "missing" (listed in the metadata, absent from the export). No submission
+stops the run. `--only failed|crashed|ID,ID` grades again only those submissions of the previous
+run in `--out` and rewrites the outputs with the others' results kept.
 """
 
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import shutil
@@ -38,11 +46,12 @@ import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from pathlib import Path, PurePosixPath
 
 from autograder import results
 from autograder.course import Assignment
-from autograder.supervisor.grade import GRADER_ERROR, Options, ResultsNotWritten, grade_batch
+from autograder.supervisor.grade import GRADER_ERROR, NOT_LOADED, STOPPED, Options, ResultsNotWritten, grade_batch
 
 METADATA = "submission_metadata.yml"
 SUBMISSION_TIMEOUT = 600.0  # Gradescope's default limit for one submission
@@ -50,7 +59,13 @@ MAX_MEMBERS = 200_000
 MAX_MEMBER_BYTES = 256 * 2**20
 MAX_TOTAL_BYTES = 8 * 2**30
 SKIPPED_FOLDERS = {"__MACOSX"}
-FIXED_COLUMNS = ["name", "email", "sid", "submission_id", "score", "max_score", "status", "reason"]
+FIXED_COLUMNS = ["sid", "name", "email", "score", "max_score", "gradescope_score", "submitted_at", "lateness",
+                 "status", "submission_id", "reason"]
+MISSING = "missing"
+# results.json extra_data.status -> the status a row shows; no status: "graded"
+STATUSES = {GRADER_ERROR: "crashed", NOT_LOADED: "not loaded", STOPPED: "stopped", MISSING: "missing"}
+CRASHED = ("crashed", "stopped")   # what `--only crashed` grades again
+REASON_LIMIT = results.OUTPUT_LIMIT
 
 
 class ExportError(ValueError):
@@ -58,12 +73,23 @@ class ExportError(ValueError):
 
 
 @dataclass
+class Person:
+    name: str = ""
+    email: str = ""
+    sid: str = ""
+
+
+@dataclass
 class Submission:
     folder_name: str
     folder: Path | None
-    names: list[str] = field(default_factory=list)
-    emails: list[str] = field(default_factory=list)
-    sids: list[str] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    created_at: datetime | None = None
+    gradescope_score: float | None = None   # what Gradescope's autograder gave, from the metadata
+
+    @property
+    def names(self) -> str:
+        return "; ".join(p.name for p in self.people)
 
     @property
     def id(self) -> str:
@@ -74,10 +100,20 @@ class Submission:
 @dataclass
 class Row:
     submission: Submission
-    status: str                      # graded, timeout, crashed, missing
-    reason: str = ""
+    status: str                      # graded, not loaded, crashed, stopped, missing (STATUSES)
+    reason: str = ""                 # the error first (extra_data.reason), then the grade's notes, whole
     results: dict | None = None
     seconds: float = 0.0
+
+    @classmethod
+    def of(cls, submission: Submission, outcome: dict) -> "Row":
+        return cls(submission, _status(outcome), _reason(outcome), outcome, float(outcome.get("execution_time", 0.0)))
+
+    @property
+    def differs(self) -> bool:
+        """The regrade's score is not Gradescope's."""
+        theirs = self.submission.gradescope_score
+        return theirs is not None and abs(theirs - self.score) > 1e-6
 
     @property
     def score(self) -> float:
@@ -181,12 +217,37 @@ def submissions(root: Path) -> tuple[list[Submission], list[str]]:
     found = []
     for name in sorted(set(folders) | set(metadata), key=_natural):
         entry = metadata.get(name) if isinstance(metadata.get(name), dict) else {}
-        people = [p for p in entry.get("submitters") or [] if isinstance(p, dict)]
-        found.append(Submission(
-            folder_name=name, folder=folders.get(name),
-            names=[str(p.get("name") or "") for p in people], emails=[str(p.get("email") or "") for p in people],
-            sids=[str(p.get("sid") or "") for p in people]))
+        people = [Person(*(str(p.get(key) or "") for key in ("name", "email", "sid")))
+                  for p in entry.get("submitters") or [] if isinstance(p, dict)]
+        found.append(Submission(name, folders.get(name), people, parse_time(entry.get("created_at")),
+                                _number(entry.get("score"))))
     return found, warnings
+
+
+def parse_time(value, zone: timezone = timezone.utc) -> datetime | None:
+    """A time from the metadata (`2026-01-10 12:00:00.000000000 Z`, or YAML's datetime) or from
+    `--due` (ISO 8601); without a zone it is in `zone`. None when it cannot be read."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    match = re.fullmatch(r"(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d(?::\d\d)?)(?:\.(\d+))?\s*(Z|[+-]\d\d:?\d\d)?",
+                         str(value or "").strip())
+    if not match:
+        return None
+    date, clock, fraction, offset = match.groups()
+    offset = "+00:00" if offset == "Z" else offset and offset[:3] + ":" + offset[-2:]
+    try:
+        moment = datetime.fromisoformat(f"{date}T{clock}{'.' + fraction[:6].ljust(6, '0') if fraction else ''}"
+                                        f"{offset or ''}")
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _number(value) -> float | None:
+    try:
+        return float(value) if value is not None and not isinstance(value, bool) else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _natural(text: str) -> list:
@@ -196,26 +257,32 @@ def _natural(text: str) -> list:
 # --- grading -------------------------------------------------------------------------------
 
 
-def _failed(submission: Submission, target: Path, status: str, reason: str, seconds: float = 0.0) -> Row:
+def _missing(submission: Submission, target: Path) -> Row:
+    reason = "listed in the metadata, but its folder is not in the export"
     outcome = results.error_results(f"This submission was not graded: {reason}.")
+    outcome["extra_data"] = {"status": MISSING, "reason": reason}
     try:
         results.write_results(target, outcome)
     except (OSError, results.ResultsError):
         pass
-    return Row(submission, status, reason, outcome, seconds)
+    return Row.of(submission, outcome)
+
+
+def _status(outcome: dict) -> str:
+    """The row's status, from results.json's `extra_data.status` (set by
+    `autograder.supervisor.grade`): data, never the text of a message."""
+    extra = outcome.get("extra_data")
+    return STATUSES.get(extra.get("status"), "graded") if isinstance(extra, dict) else "graded"
 
 
 def _reason(outcome: dict) -> str:
-    """What the grade said about the submission as a whole (not "Graded x.py.")."""
-    lines = [line.strip() for line in str(outcome.get("output") or "").splitlines()]
-    notes = [line for line in lines if line and not re.fullmatch(r"Graded .*\.", line)
-             and not line.startswith("autograder:")]
-    return _one_line(" ".join(notes))
-
-
-def _one_line(text: str, limit: int = 300) -> str:
-    text = re.sub(r"\s+", " ", text).strip()
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    """The error that decided the status first (extra_data.reason), then the grade's notes, whole,
+    but the banner that names the graded file."""
+    extra = outcome.get("extra_data")
+    first = str(extra.get("reason") or "").strip() if isinstance(extra, dict) and extra.get("status") else ""
+    notes = [line.rstrip() for line in str(outcome.get("output") or "").splitlines()
+             if line.strip() and line.strip() != first and not re.fullmatch(r"Graded .*\.", line.strip())]
+    return "\n".join(([first] if first else []) + notes)
 
 
 def _safe_name(name: str) -> str:
@@ -245,72 +312,182 @@ def _test_names(outcome: dict | None) -> list[str]:
     return names
 
 
-def _points(value: float) -> str:
-    return f"{value:g}"
+def _tests(row: Row) -> dict[str, dict]:
+    return dict(zip(_test_names(row.results), (row.results or {}).get("tests", [])))
 
 
-def write_csv(path: Path, rows: list[Row], columns: list[str]) -> None:
+def _points(value: float | None) -> str:
+    return "" if value is None else f"{value:g}"
+
+
+def lateness(submitted: datetime | None, due: datetime | None) -> str:
+    """H:MM:SS after `due` (0:00:00 on time); "" without a due date or a submission time."""
+    if submitted is None or due is None:
+        return ""
+    seconds = int(max(timedelta(0), submitted - due).total_seconds())
+    return f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d}"
+
+
+def write_csv(path: Path, rows: list[Row], columns: list[str], due: datetime | None = None) -> None:
+    """One line per student: a group submission gives each member the same score."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(FIXED_COLUMNS + columns)
         for row in rows:
-            scores = dict(zip(_test_names(row.results), (row.results or {}).get("tests", [])))
-            s = row.submission
-            writer.writerow([
-                *map(_safe, ("; ".join(s.names), "; ".join(s.emails), "; ".join(s.sids), s.id)),
-                _points(row.score), _points(row.max_score), row.status, _safe(row.reason),
-                *[_points(float(scores[c].get("score", 0))) if c in scores else "" for c in columns]])
+            s, tests = row.submission, _tests(row)
+            when = s.created_at.isoformat() if s.created_at else ""
+            for person in s.people or [Person()]:
+                writer.writerow([
+                    *map(_safe, (person.sid, person.name, person.email)), _points(row.score),
+                    _points(row.max_score), _points(s.gradescope_score), when, lateness(s.created_at, due),
+                    row.status, _safe(s.id), _safe(row.reason, REASON_LIMIT),
+                    *[_points(float(tests[c].get("score", 0))) if c in tests else "" for c in columns]])
+
+
+def loaded(rows: list[Row]) -> list[Row]:
+    """The rows whose code was graded: "not loaded", crashed, stopped and missing ones are counted apart."""
+    return [r for r in rows if r.status == "graded"]
 
 
 def pass_rates(rows: list[Row], columns: list[str]) -> list[tuple[str, float, int, int]]:
-    """(test, max score, passed, graded) for every test column."""
-    graded = [r for r in rows if r.status == "graded"]
-    rates = []
+    """(test, max score, passed, graded) for every test that counts (max score above 0: a CUDA
+    test on a machine without a GPU is worth 0 there and left out)."""
+    graded, rates = loaded(rows), []
     for column in columns:
-        passed, maximum = 0, 0.0
-        for row in graded:
-            test = dict(zip(_test_names(row.results), row.results.get("tests", []))).get(column)
-            if test is not None:
-                maximum = float(test.get("max_score", 0))
-                passed += test.get("status") == "passed" and not str(test.get("output", "")).startswith(
-                    results.NOT_COUNTED)
-        rates.append((column, maximum, passed, len(graded)))
+        found = [test for row in graded if (test := _tests(row).get(column)) is not None]
+        maximum = max((float(t.get("max_score", 0)) for t in found), default=0.0)
+        if maximum > 0:
+            rates.append((column, maximum, sum(_passed(t) for t in found), len(graded)))
     return rates
+
+
+def function_rates(rows: list[Row]) -> list[tuple[str, float, int, float, int]]:
+    """(function, points, submissions with all its points, mean points, graded) for every tag of
+    a test that counts."""
+    graded = loaded(rows)
+    per_row: list[dict[str, list[dict]]] = []
+    for row in graded:
+        by_tag: dict[str, list[dict]] = {}
+        for test in (row.results or {}).get("tests", []):
+            if float(test.get("max_score", 0)) > 0:
+                for tag in test.get("tags") or ["(no tag)"]:
+                    by_tag.setdefault(str(tag), []).append(test)
+        per_row.append(by_tag)
+    present = {tag for by_tag in per_row for tag in by_tag}
+    tags = [tag for tag in _first_tags(graded) if tag in present] + sorted(present - set(_first_tags(graded)))
+    rates = []
+    for tag in tags:
+        groups = [by_tag.get(tag, []) for by_tag in per_row]
+        possible = max((sum(float(t.get("max_score", 0)) for t in g) for g in groups), default=0.0)
+        full = sum(bool(g) and all(_passed(t) for t in g) for g in groups)
+        mean = statistics.mean(sum(float(t.get("score", 0)) for t in g) for g in groups) if groups else 0.0
+        rates.append((tag, possible, full, mean, len(groups)))
+    return rates
+
+
+def _first_tags(rows: list[Row]) -> list[str]:
+    """Tags in the order the tests are numbered."""
+    order: list[str] = []
+    for row in rows:
+        for test in sorted((row.results or {}).get("tests", []), key=lambda t: _natural(str(t.get("number", "")))):
+            order += [str(tag) for tag in test.get("tags") or [] if str(tag) not in order]
+    return order
+
+
+def _passed(test: dict) -> bool:
+    return float(test.get("score", 0)) >= float(test.get("max_score", 0)) > 0
 
 
 def write_summary(path: Path, assignment: str, rows: list[Row], columns: list[str], warnings: list[str],
                   elapsed: float, jobs: int) -> None:
-    graded = [r for r in rows if r.status == "graded"]
-    scores = [r.score for r in graded]
-    possible = max((r.max_score for r in graded), default=0.0)
-    lines = [f"# Regrade of `{assignment}`", "",
-             f"{len(rows)} submissions, {len(graded)} graded, {len(rows) - len(graded)} not graded; "
-             f"{elapsed:.1f} s with {jobs} at a time ({len(rows) / elapsed * 60 if elapsed else 0:.1f} per minute).", ""]
-    if scores:
-        lines += [f"Score (out of {_points(possible)}): mean {statistics.mean(scores):.2f}, "
-                  f"median {statistics.median(scores):.2f}, min {_points(min(scores))}, max {_points(max(scores))}.",
-                  "", "![score histogram](histogram.png)", ""]
-    lines += ["## Pass rate of each test", "", "| test | points | passed | pass rate |", "|---|---:|---:|---:|"]
-    for column, maximum, passed, count in pass_rates(rows, columns):
-        rate = f"{passed / count:.0%}" if count else "-"
-        lines.append(f"| {_cell(column)} | {_points(maximum)} | {passed}/{count} | {rate} |")
-    attention = [r for r in rows if r.status != "graded" or r.reason]
-    lines += ["", "## Submissions that need a look", ""]
-    if attention:
-        lines += ["| submission | name | status | score | reason |", "|---|---|---|---:|---|"]
-        lines += [f"| {_cell(r.submission.id)} | {_cell('; '.join(r.submission.names))} | {r.status} | "
-                  f"{_points(r.score)} | {_cell(r.reason)} |" for r in attention]
-    else:
-        lines.append("None: every submission was graded without a problem note.")
-    tampered = [(r, changed) for r in rows if (changed := tampered_names(r))]
-    if tampered:
-        lines += ["", "## Submissions that changed the grader's code in their process", "",
-                  "The grader put it back; checks of what it observed while it was changed failed."]
-        lines += [f"- {_cell(r.submission.id)} ({_cell('; '.join(r.submission.names))}): "
-                  f"{_cell(', '.join(changed[:5]))}{' ...' if len(changed) > 5 else ''}" for r, changed in tampered]
+    lines = [f"# Regrade of `{assignment}`", "", _headline(rows, elapsed, jobs), ""]
+    lines += _differences(rows) + _scores(rows) + _function_table(rows) + _test_table(rows, columns)
+    lines += _attention(rows) + _tampered(rows)
     if warnings:
-        lines += ["", "## Warnings about the export", ""] + [f"- {_cell(w)}" for w in warnings]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        lines += ["## Warnings about the export", ""] + [f"- {_cell(w)}" for w in warnings] + [""]
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def _headline(rows: list[Row], elapsed: float, jobs: int) -> str:
+    counts = {status: sum(r.status == status for r in rows) for status in ["graded", *STATUSES.values()]}
+    told = ", ".join(f"{count} {status}" for status, count in counts.items() if count)
+    rate = f"{len(rows) / elapsed * 60:.1f} per minute" if elapsed else "-"
+    return f"{len(rows)} submissions: {told or 'none'}; {elapsed:.1f} s with {jobs} at a time ({rate})."
+
+
+def _differences(rows: list[Row]) -> list[str]:
+    """First: a broken environment or an unfair test shows as scores that are not Gradescope's."""
+    known = [r for r in rows if r.submission.gradescope_score is not None]
+    lines = ["## Scores that differ from Gradescope's", ""]
+    if not known:
+        return lines + ["The export holds no Gradescope scores to compare with.", ""]
+    differ = sorted((r for r in known if r.differs), key=lambda r: -abs(r.score - r.submission.gradescope_score))
+    if not differ:
+        return lines + [f"None: all {len(known)} regraded scores are Gradescope's.", ""]
+    lines += [f"{len(differ)} of {len(known)}, the largest difference first.", "",
+              "| submission | name | status | Gradescope | regrade | difference |", "|---|---|---|---:|---:|---:|"]
+    lines += [f"| {_cell(r.submission.id)} | {_cell(r.submission.names)} | {r.status} | "
+              f"{_points(r.submission.gradescope_score)} | {_points(r.score)} | "
+              f"{r.score - r.submission.gradescope_score:+g} |" for r in differ]
+    return lines + [""]
+
+
+def _scores(rows: list[Row]) -> list[str]:
+    graded = loaded(rows)
+    if not graded:
+        return []
+    scores, possible = [r.score for r in graded], max(r.max_score for r in graded)
+    return ["## Scores", "", f"Of the {len(graded)} graded submissions (out of {_points(possible)}): mean "
+            f"{statistics.mean(scores):.2f}, median {statistics.median(scores):.2f}, min {_points(min(scores))}, "
+            f"max {_points(max(scores))}.", "", "![score histogram](histogram.png)", ""]
+
+
+def _not_counted_note(rows: list[Row]) -> str:
+    apart = len(rows) - len(loaded(rows))
+    return (f"Over the {len(loaded(rows))} submissions whose code was graded"
+            + (f"; the {apart} not loaded, crashed, stopped or missing are listed below, not counted as wrong"
+               if apart else "") + ". Tests worth 0 points here (a CUDA test without a GPU) are left out.")
+
+
+def _function_table(rows: list[Row]) -> list[str]:
+    lines = ["## Pass rate of each function", "", _not_counted_note(rows), "",
+             "| function | points | all points | pass rate | mean points |", "|---|---:|---:|---:|---:|"]
+    for tag, possible, full, mean, count in function_rates(rows):
+        lines.append(f"| {_cell(tag)} | {_points(possible)} | {full}/{count} | {full / count:.0%} | {mean:.2f} |")
+    return lines + [""]
+
+
+def _test_table(rows: list[Row], columns: list[str]) -> list[str]:
+    lines = ["## Pass rate of each test", "", "| test | points | passed | pass rate |", "|---|---:|---:|---:|"]
+    for column, maximum, passed, count in pass_rates(rows, columns):
+        lines.append(f"| {_cell(column)} | {_points(maximum)} | {passed}/{count} | {passed / count:.0%} |")
+    return lines + [""]
+
+
+def _attention(rows: list[Row]) -> list[str]:
+    """Each submission that needs a look, with its error first and whole."""
+    attention = [r for r in rows if r.status != "graded" or r.reason or r.differs]
+    lines = ["## Submissions that need a look", ""]
+    if not attention:
+        return lines + ["None: every submission was graded without a problem note.", ""]
+    for r in attention:
+        theirs = f", Gradescope {_points(r.submission.gradescope_score)}" if r.differs else ""
+        lines += [f"### {_cell(r.submission.id)}: {_cell(r.submission.names) or 'no name'} ({r.status}, "
+                  f"score {_points(r.score)}{theirs})", ""]
+        text = _safe(r.reason or "(no note)", REASON_LIMIT)
+        lines += ["    " + line for line in text.splitlines()] + [""]
+    return lines
+
+
+def _tampered(rows: list[Row]) -> list[str]:
+    tampered = [(r, changed) for r in rows if (changed := tampered_names(r))]
+    if not tampered:
+        return []
+    lines = ["## Submissions that changed the grader's code in their process", "",
+             "The grader put it back; checks of what it observed while it was changed failed.", ""]
+    lines += [f"- {_cell(r.submission.id)} ({_cell(r.submission.names)}): "
+              f"{_cell(', '.join(changed[:5]))}{' ...' if len(changed) > 5 else ''}" for r, changed in tampered]
+    return lines + [""]
 
 
 def tampered_names(row: Row) -> list[str]:
@@ -326,10 +503,10 @@ def _cell(text: str) -> str:
     return _safe(text).replace("|", "\\|").replace("\n", " ")
 
 
-def _safe(text: str) -> str:
+def _safe(text: str, limit: int = results.SHORT_LIMIT) -> str:
     """Text from the export or a submission, without the control characters (terminal escapes,
     bidirectional overrides) that could make a line read as something else."""
-    return results.clean_text(str(text), results.SHORT_LIMIT)
+    return results.clean_text(str(text), limit)
 
 
 def write_histogram(path: Path, assignment: str, rows: list[Row]) -> None:
@@ -338,7 +515,7 @@ def write_histogram(path: Path, assignment: str, rows: list[Row]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    graded = [r for r in rows if r.status == "graded"]
+    graded = loaded(rows)
     scores = [r.score for r in graded]
     possible = max((r.max_score for r in graded), default=0.0) or 1.0
     figure, axes = plt.subplots(figsize=(7, 4), dpi=100)
@@ -364,14 +541,24 @@ class Summary:
     warnings: list[str]
 
 
+def default_out(assignment: str, export: Path) -> Path:
+    """Next to the export, so that students' grades stay out of the kit's repository."""
+    return Path(export).resolve().parent / f"regrade-{assignment}"
+
+
 def regrade(assignment: str, export: Path, out: Path | None = None, jobs: int | None = None,
-            timeout: float | None = None, call_timeout: float | None = None, progress: bool = True) -> Summary:
+            timeout: float | None = None, call_timeout: float | None = None, progress: bool = True,
+            due: datetime | None = None, only: str | None = None) -> Summary:
+    """Grade the export (or, with `only`, part of it again, keeping the previous run's other results)."""
     Assignment.get(assignment)
     export = Path(export)
-    out = Path(out or f"regrade-{assignment}")
-    out.mkdir(parents=True, exist_ok=True)
+    if not export.exists():
+        raise ExportError(f"{export} does not exist; give Gradescope's 'Export Submissions' zip or its folder")
+    out = Path(out or default_out(assignment, export))
+    if only and not (out / "grades.csv").is_file():
+        raise ExportError(f"--only {only} grades again part of a previous run, and {out} holds none "
+                          "(run without --only first, or give that run's --out)")
     jobs = max(1, jobs or _cores())
-    timeout = timeout or SUBMISSION_TIMEOUT
     scratch = Path(tempfile.mkdtemp(prefix="regrade-"))
     started = time.monotonic()
     try:
@@ -379,27 +566,54 @@ def regrade(assignment: str, export: Path, out: Path | None = None, jobs: int | 
         if export.is_file():
             warnings += safe_extract(export, scratch / "export")
             folder = scratch / "export"
-        elif export.is_dir():
-            folder = export
         else:
-            raise ExportError(f"{export} is neither a zip nor a folder")
+            folder = export
         found, more = submissions(find_export_root(folder))
         warnings += more
         if not found:
             warnings.append(f"no submission folders were found in {export}")
-        rows = _grade_all(assignment, found, out, jobs, timeout, call_timeout, progress)
+        out.mkdir(parents=True, exist_ok=True)
+        kept: dict[str, Row] = {}
+        if only:
+            kept, more = previous_rows(found, out, only)
+            warnings += more
+        graded = _grade_all(assignment, [s for s in found if s.folder_name not in kept], out, jobs,
+                            timeout or SUBMISSION_TIMEOUT, call_timeout, progress)
+        rows = [kept.get(s.folder_name) or graded[s.folder_name] for s in found]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     elapsed = time.monotonic() - started
     columns = test_columns(rows)
-    write_csv(out / "grades.csv", rows, columns)
+    write_csv(out / "grades.csv", rows, columns, due)
     write_histogram(out / "histogram.png", assignment, rows)
     write_summary(out / "summary.md", assignment, rows, columns, warnings, elapsed, jobs)
     return Summary(rows, columns, out, elapsed, warnings)
 
 
+def previous_rows(found: list[Submission], out: Path, only: str) -> tuple[dict[str, Row], list[str]]:
+    """The previous run's rows (read back from each results.json) that `only` leaves as they are:
+    "failed" grades again every submission below full marks or not graded, "crashed" those
+    crashed or stopped, "ID,ID" the given submission ids. A submission the previous run did not
+    grade is graded."""
+    ids = set() if only in ("failed", "crashed") else {i.strip() for i in only.split(",") if i.strip()}
+    known = {s.id for s in found} | {s.folder_name for s in found}
+    warnings = [f"--only: no submission {i!r} in the export" for i in sorted(ids - known)]
+    kept = {}
+    for submission in found:
+        try:
+            outcome = json.loads((out / _safe_name(submission.folder_name) / "results.json").read_text("utf-8"))
+        except (OSError, ValueError):
+            continue
+        row = Row.of(submission, outcome)
+        again = {"failed": row.status != "graded" or row.score < row.max_score,
+                 "crashed": row.status in CRASHED}.get(only, bool({submission.id, submission.folder_name} & ids))
+        if not again:
+            kept[submission.folder_name] = row
+    return kept, warnings
+
+
 def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, timeout: float,
-               call_timeout: float | None, progress: bool) -> list[Row]:
+               call_timeout: float | None, progress: bool) -> dict[str, Row]:
     """Grade every submission with `grade_batch`: `jobs` sessions in parallel, torch imported
     once per session, each submission's processes killed before its results.json is written."""
     from rich.console import Console
@@ -414,17 +628,17 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
         target = folder / "results.json"
         target.unlink(missing_ok=True)
         if submission.folder is None:
-            rows[submission.folder_name] = _failed(
-                submission, target, "missing", "listed in the metadata, but its folder is not in the export")
+            rows[submission.folder_name] = _missing(submission, target)
         else:
             targets.append(target)
+    if not present:
+        return rows
     bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress)
 
     def done(index: int, outcome: dict) -> None:
         submission = present[index]
-        rows[submission.folder_name] = Row(submission, _status(outcome), _reason(outcome), outcome,
-                                           float(outcome.get("execution_time", 0.0)))
+        rows[submission.folder_name] = Row.of(submission, outcome)
         bar.update(task, advance=1, description=submission.folder_name)
 
     with bar:
@@ -435,14 +649,7 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
                         on_done=done)
         except ResultsNotWritten as error:  # every row is there all the same (from `done`)
             print(f"autograder regrade: {error}", file=sys.stderr)
-    return [rows[s.folder_name] for s in found]
-
-
-def _status(outcome: dict) -> str:
-    """"graded", or "crashed" when the grader itself could not grade the submission (results.json
-    says so as data: `extra_data.status`, set by `autograder.supervisor.grade`)."""
-    extra = outcome.get("extra_data")
-    return "crashed" if isinstance(extra, dict) and extra.get("status") == GRADER_ERROR else "graded"
+    return rows
 
 
 def _cores() -> int:
@@ -453,18 +660,27 @@ def _cores() -> int:
 
 
 def run(assignment: str, export: Path, out: Path | None = None, jobs: int | None = None,
-        timeout: float | None = None, call_timeout: float | None = None) -> int:
+        timeout: float | None = None, call_timeout: float | None = None, due: str | None = None,
+        only: str | None = None) -> int:
     """`autograder regrade`: regrade, then print where the outputs are and which submissions need a look."""
+    deadline = parse_time(due, datetime.now().astimezone().tzinfo) if due else None
+    if due and deadline is None:
+        print(f"autograder regrade: --due {due!r} is not a time; write it as 2026-01-31T23:59 "
+              "(local time) or 2026-01-31T23:59:00+00:00", file=sys.stderr)
+        return 2
     try:
-        summary = regrade(assignment, export, out, jobs, timeout, call_timeout)
+        summary = regrade(assignment, export, out, jobs, timeout, call_timeout, due=deadline, only=only)
     except ExportError as error:
         print(f"autograder regrade: {error}", file=sys.stderr)
         return 2
-    graded = [r for r in summary.rows if r.status == "graded"]
-    print(f"{len(summary.rows)} submissions ({len(graded)} graded) in {summary.elapsed:.1f} s")
+    counts = _headline(summary.rows, summary.elapsed, 0).split(";")[0]
+    print(f"{counts} in {summary.elapsed:.1f} s")
+    differ = sum(r.differs for r in summary.rows)
+    if differ:
+        print(f"  {differ} scores differ from Gradescope's (listed first in summary.md)")
     for row in summary.rows:
         if row.status != "graded":
-            print(f"  {_safe(row.submission.folder_name)}: {row.status}: {_safe(row.reason)}")
+            print(f"  {_safe(row.submission.folder_name)}: {row.status}: {_safe(row.reason.splitlines()[0] if row.reason else '')}")
     for name in ("grades.csv", "summary.md", "histogram.png"):
         print(f"{name:<14} {summary.out / name}")
     return 0

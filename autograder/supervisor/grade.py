@@ -42,6 +42,8 @@ from autograder.submission.prepare import SubmissionProblem, prepare
 # first (`student.TIME_BUDGET`, `student.LOAD_BUDGET`).
 SESSION_TIMEOUT = 8 * 60.0
 GRADER_ERROR = "grader_error"
+NOT_LOADED = "not_loaded"   # the submission gave no code to grade (no file, not Python, nothing parsed)
+STOPPED = "stopped"         # the session ended before every test ran (timeout, killed)
 
 
 @dataclass
@@ -75,6 +77,7 @@ class Submission:
     settings: SessionSettings | None = None
     started: float = field(default_factory=time.monotonic)
     retried: bool = False
+    unparsed: bool = False   # no statement of the file could be parsed (syntax errors only)
 
 
 def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], options: Options | None = None,
@@ -178,6 +181,7 @@ def _prepare(submission: Submission, assignment: Assignment, ids, options: Optio
         program.write_text(json.dumps(prepared.program.to_dict()), encoding="utf-8")
         submission.settings = replace(settings, submission=str(prepared.path), program=str(program))
         submission.notes += [f"Graded {prepared.graded}."] + prepared.notes
+        submission.unparsed = not prepared.program.statements
     except SubmissionProblem as problem:
         submission.settings = replace(settings, problem=str(problem))
         submission.notes.append(str(problem))
@@ -209,8 +213,14 @@ def _conclude(submission: Submission, status: str) -> dict:
                 notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
                              "tests that did not run score 0.")
             outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
-            if record.tampered:
-                outcome["extra_data"] = {"tampered": record.tampered}
+            outcome["extra_data"] = {"tampered": record.tampered} if record.tampered else {}
+            if submission.settings.problem or submission.unparsed:
+                outcome["extra_data"].update(status=NOT_LOADED, reason=submission.settings.problem or
+                                             "no statement of the file could be parsed (syntax errors)")
+            elif not record.finished:
+                outcome["extra_data"].update(status=STOPPED, reason=status or "the grader process ended unexpectedly")
+            if not outcome["extra_data"]:
+                del outcome["extra_data"]
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")
