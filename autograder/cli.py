@@ -1,7 +1,7 @@
 """The `autograder` command (also `python -m autograder`): every command of the kit, one parser.
 
     autograder grade ASSIGNMENT SUBMISSION [--out results.json] [--details] [--public-only]
-    autograder check ASSIGNMENT SUBMISSION [--details]     the same as grade --public-only (students)
+    autograder check ASSIGNMENT SUBMISSION                 grade --public-only --details (students)
     autograder gradescope [--root /autograder]             what Gradescope's run_autograder runs
 
 For instructors (`autograder/instructor/`, which the student bundle leaves out):
@@ -33,6 +33,13 @@ NEEDS_POSIX = ("autograder: grading needs Linux or macOS: it runs the submission
                "or submit to Gradescope and read its feedback.")
 ON_WINDOWS = os.name == "nt"
 RUN_NO_SUBMISSION = ("stubs", "build")   # commands that work on Windows too
+
+
+def check_command(assignment: str, file: str) -> str:
+    """The one command students check their work with, as the handouts, the student bundle's
+    README and its notebook write it. It works in the bundle's folder (`python -m` finds the
+    bundled `autograder/` there) and in a clone with the kit's environment active."""
+    return f"python -m autograder check {assignment} {file}"
 
 
 class Unavailable(Exception):
@@ -85,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     submission_arguments(grade)
     grade.add_argument("--public-only", action="store_true", help="only the public tests (what students can run)")
 
-    check = command("check", grade_command, epilog="The same as `autograder grade --public-only`.")
+    check = command("check", grade_command, epilog="The same as `autograder grade --public-only --details`.")
     submission_arguments(check)
-    check.set_defaults(public_only=True)
+    check.set_defaults(public_only=True, details=True)   # a student wants every failing test's message
 
     gradescope = command("gradescope", gradescope_command)
     gradescope.add_argument("--root", type=Path, default=None,

@@ -49,14 +49,14 @@ def test_each_command_runs_its_module_with_what_was_typed(monkeypatch, argv, mod
     assert calls == [expected]
 
 
-@pytest.mark.parametrize(("argv", "public_only"), [
-    (["grade", "tensors", "x.py"], False),
-    (["grade", "tensors", "x.py", "--public-only"], True),
-    (["check", "tensors", "x.py"], True),
+@pytest.mark.parametrize(("argv", "public_only", "details"), [
+    (["grade", "tensors", "x.py"], False, False),
+    (["grade", "tensors", "x.py", "--public-only"], True, False),
+    (["check", "tensors", "x.py"], True, True),
 ])
-def test_check_is_grade_with_the_public_tests_only(argv, public_only):
+def test_check_is_grade_with_the_public_tests_only_and_every_message(argv, public_only, details):
     args = cli.build_parser().parse_args(argv)
-    assert args.run is cli.grade_command and args.public_only is public_only
+    assert args.run is cli.grade_command and args.public_only is public_only and args.details is details
     assert (args.assignment, args.submission, args.out) == ("tensors", Path("x.py"), Path("results.json"))
 
 
@@ -126,7 +126,9 @@ def test_stubs_reports_a_drifted_handout(tmp_path, capsys):
 
     (tmp_path / "solutions").mkdir()
     (tmp_path / "assignments" / "alpha").mkdir(parents=True)
-    (tmp_path / "assignments" / "alpha" / "handout.md").write_text(f"# alpha\n\n{handouts.BEGIN}\n{handouts.END}\n")
+    blocks = [handouts.markers(title) for title in (handouts.CHECKING, handouts.ENVIRONMENT)]
+    (tmp_path / "assignments" / "alpha" / "handout.md").write_text(
+        "# alpha\n\n" + "".join(f"{begin}\n{end}\n" for begin, end in blocks))
     assert cli.main(["stubs", "--check", "--root", str(tmp_path)]) == 1
     assert "assignments/alpha/handout.md is out of date: run `make stubs`" in capsys.readouterr().out
 
