@@ -163,6 +163,10 @@ def grade_command(args: argparse.Namespace) -> int:
     from autograder.report import print_table
     from autograder.supervisor.grade import Options, ResultsNotWritten, grade
 
+    wrong = wrong_input(args.assignment, args.submission, args.command)
+    if wrong is not None:
+        print(f"autograder {args.command}: {wrong}", file=sys.stderr)
+        return 2
     options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,
                       select=args.select, verbose=args.verbose, public_only=args.public_only)
     try:
@@ -177,6 +181,30 @@ def grade_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"results written to {args.out}")
     return 0
+
+
+def wrong_input(assignment: str, submission: Path, command: str = "check") -> str | None:
+    """Why `submission` is not worth grading as `assignment` here, or None: a path that does not
+    exist, or another assignment's file. (On Gradescope such a submission is graded, with a
+    note, since results.json must always be written.)"""
+    import tempfile
+
+    from autograder.course import Assignment
+    from autograder.submission.prepare import SubmissionProblem, prepare
+
+    if not os.path.lexists(submission):
+        return (f"{submission} does not exist (looked from {Path.cwd()}). Give the path of your "
+                f"{assignment}.py or {assignment}.ipynb, or of the folder that holds it.")
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
+        try:
+            prepared = prepare(Assignment.get(assignment), submission, Path(scratch))
+        except SubmissionProblem:
+            return None   # the grade reports it, in the score table and results.json
+    if prepared.looks_like is None:
+        return None
+    other, why = prepared.looks_like
+    again = check_command(other, str(submission)) if command == "check" else f"autograder {command} {other} {submission}"
+    return f"{why} Give the file of {assignment}, or run `{again}`."
 
 
 def gradescope_command(args: argparse.Namespace) -> int:

@@ -82,6 +82,64 @@ def test_wrong_command_lines_exit_2_with_usage(argv, capsys):
     assert "usage: autograder" in capsys.readouterr().err
 
 
+# --- wrong input is reported, not graded ---------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["grade", "check"])
+def test_a_path_that_does_not_exist_is_an_error_not_a_grade(command, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert cli.main([command, "tensors", str(tmp_path / "tensors.py"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"autograder {command}: {tmp_path / 'tensors.py'} does not exist (looked from {Path.cwd()}). "
+                   "Give the path of your tensors.py or tensors.ipynb, or of the folder that holds it.\n")
+    assert not out.exists()
+
+
+def test_another_assignments_file_is_named_and_not_graded(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    other = ROOT / "solutions" / "autograd_function.py"
+    assert cli.main(["check", "tensors", str(other), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "autograder check: This looks like autograd_function.py, not tensors.py: autograd_function.py defines "
+        "Square, Sigmoid, IHateThrees, RoundSTE, ... from autograd_function and none of the functions of tensors "
+        "(make_tensors, describe, shared_from_numpy, ...). Give the file of tensors, or run "
+        f"`python -m autograder check autograd_function {other}`.\n")
+    assert not out.exists()
+
+
+def test_a_file_named_after_another_assignment_that_defines_none_of_ours_is_refused(tmp_path, capsys):
+    (tmp_path / "nn_module.py").write_text("import torch\nx = torch.ones(2)\n")
+    assert cli.main(["grade", "tensors", str(tmp_path / "nn_module.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograder grade: This looks like nn_module.py, not tensors.py: nn_module.py is named "
+                          "after nn_module and defines none of the functions of tensors (")
+    assert err.endswith(f"or run `autograder grade nn_module {tmp_path / 'nn_module.py'}`.\n")
+
+
+@pytest.mark.parametrize("path", ["solutions/tensors.py", "assignments/tensors/tensors.py", "assignments/tensors"])
+def test_the_right_file_or_folder_is_not_refused(path):
+    assert cli.wrong_input("tensors", ROOT / path) is None
+
+
+def test_our_functions_under_another_assignments_name_are_graded(tmp_path):
+    renamed = tmp_path / "nn_module.py"
+    renamed.write_text((ROOT / "solutions" / "tensors.py").read_text())
+    assert cli.wrong_input("tensors", renamed) is None
+
+
+def test_on_gradescope_another_assignments_file_is_graded_with_a_note(tmp_path):
+    from autograder.course import Assignment
+    from autograder.submission.prepare import prepare
+
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "autograd_function.py").write_text((ROOT / "solutions" / "autograd_function.py").read_text())
+    prepared = prepare(Assignment.get("tensors"), folder, tmp_path / "scratch")
+    assert prepared.looks_like is not None and prepared.looks_like[0] == "autograd_function"
+    assert prepared.notes[-1] == prepared.looks_like[1]
+    assert prepared.notes[-1].startswith("This looks like autograd_function.py, not tensors.py: ")
+
+
 def test_help_lists_every_command_on_one_line(capsys):
     with pytest.raises(SystemExit) as exit:
         cli.main(["--help"])
