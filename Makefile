@@ -56,6 +56,7 @@ student-bundle: $(STAMP)
 	@$(BIN)/autograder build student-bundle
 
 regrade: $(STAMP)
+	@if [ -z "$(EXPORT)" ]; then echo "make regrade needs the export: make regrade ASSIGNMENT=$(ASSIGNMENT) EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)" >&2; exit 2; fi
 	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT)
 
 bench-regrade: $(STAMP)

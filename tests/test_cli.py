@@ -7,6 +7,8 @@ import importlib
 import inspect
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -226,3 +228,36 @@ def test_the_makefile_runs_the_kit_only_through_the_autograder_command():
             line = line.replace(variable, value)
         args = cli.build_parser().parse_args(shlex.split(line)[1:])   # exits 2 if the line is wrong
         assert args.command in cli.COMMANDS, f"make {target}: {line}"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_regrade_without_export_says_how_to_call_it():
+    # STAMP=Makefile: an existing file, so make does not build the environment first.
+    process = subprocess.run(["make", "-s", "regrade", "ASSIGNMENT=nn_module", "STAMP=Makefile"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2
+    assert process.stderr.startswith("make regrade needs the export: make regrade ASSIGNMENT=nn_module "
+                                     "EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)\n")
+
+
+def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
+    from autograder.instructor import demo
+
+    def fake_grade(name, path, out):
+        possible = {"tensors": 48.0}.get(name, 10.0)
+        full = "solutions" in path.parts and name != "nn_module"   # nn_module's reference "loses" a point
+        score = possible if full else (possible - 1 if "solutions" in path.parts else 0.0)
+        return {"score": score, "tests": [{"max_score": possible, "score": score, "name": "t", "status": "passed"}]}
+
+    monkeypatch.setattr(demo, "grade", fake_grade)
+    monkeypatch.setattr(demo, "print_table", lambda outcome: None)
+    assert demo.run() == 0
+    lines = capsys.readouterr().out.splitlines()
+    summary = lines[lines.index("=== summary (every test, hidden ones included) ===") + 1:]
+    assert summary == [
+        "tensors              reference 48 / 48   stub 0 / 48",
+        "manual_gradients     reference 10 / 10   stub 0 / 10",
+        "autograd_function    reference 10 / 10   stub 0 / 10",
+        "linear_regression    reference 10 / 10   stub 0 / 10",
+        "nn_module            reference 9 / 10 (expected full marks)   stub 0 / 10",
+    ]
