@@ -203,7 +203,7 @@ def wrong_input(assignment: str, submission: Path, command: str = "check") -> st
     if prepared.looks_like is None:
         return None
     other, why = prepared.looks_like
-    again = check_command(other, str(submission)) if command == "check" else f"autograder {command} {other} {submission}"
+    again = check_command(other, str(submission)) if command == "check" else f"autograder grade {other} {submission}"
     return f"{why} Give the file of {assignment}, or run `{again}`."
 
 

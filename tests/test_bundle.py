@@ -91,7 +91,8 @@ def test_the_requirements_are_one_file_for_every_bundle_with_torch_cpu_on_linux(
     readme = " ".join((tmp_path / "student" / ASSIGNMENT / "README.md").read_text().split())
     assert ("```sh python -m venv ~/pytorch-course && . ~/pytorch-course/bin/activate "
             "pip install -r requirements.txt ```") in readme
-    assert "`requirements.txt` is the same in all five assignments' bundles, so this one environment serves them all" in readme
+    assert ("`requirements.txt` is the same in all five assignments' bundles, so this one environment serves "
+            "them all") in readme
     assert "On Linux it installs the CPU build of torch" in readme
     assert "pip install torch" not in readme
 
