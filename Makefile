@@ -59,6 +59,7 @@ student-bundle: $(STAMP)
 regrade: OUT = $(dir $(abspath $(EXPORT)))regrade-$(ASSIGNMENT)
 regrade: JOBS ?= 0
 regrade: $(STAMP)
+	@if [ -z "$(EXPORT)" ]; then echo "make regrade needs the export: make regrade ASSIGNMENT=$(ASSIGNMENT) EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)" >&2; exit 2; fi
 	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT) --out $(OUT) --jobs $(JOBS)
 
 bench-regrade: $(STAMP)

@@ -1,7 +1,7 @@
 """The `autograder` command (also `python -m autograder`): every command of the kit, one parser.
 
     autograder grade ASSIGNMENT SUBMISSION [--out results.json] [--details] [--public-only]
-    autograder check ASSIGNMENT SUBMISSION [--details]     the same as grade --public-only (students)
+    autograder check ASSIGNMENT SUBMISSION                 grade --public-only --details (students)
     autograder gradescope [--root /autograder]             what Gradescope's run_autograder runs
 
 For instructors (`autograder/instructor/`, which the student bundle leaves out):
@@ -33,6 +33,13 @@ NEEDS_POSIX = ("autograder: grading needs Linux or macOS: it runs the submission
                "or submit to Gradescope and read its feedback.")
 ON_WINDOWS = os.name == "nt"
 RUN_NO_SUBMISSION = ("stubs", "build")   # commands that work on Windows too
+
+
+def check_command(assignment: str, file: str) -> str:
+    """The one command students check their work with, as the handouts, the student bundle's
+    README and its notebook write it. It works in the bundle's folder (`python -m` finds the
+    bundled `autograder/` there) and in a clone with the kit's environment active."""
+    return f"python -m autograder check {assignment} {file}"
 
 
 class Unavailable(Exception):
@@ -85,9 +92,9 @@ def build_parser() -> argparse.ArgumentParser:
     submission_arguments(grade)
     grade.add_argument("--public-only", action="store_true", help="only the public tests (what students can run)")
 
-    check = command("check", grade_command, epilog="The same as `autograder grade --public-only`.")
+    check = command("check", grade_command, epilog="The same as `autograder grade --public-only --details`.")
     submission_arguments(check)
-    check.set_defaults(public_only=True)
+    check.set_defaults(public_only=True, details=True)   # a student wants every failing test's message
 
     gradescope = command("gradescope", gradescope_command)
     gradescope.add_argument("--root", type=Path, default=None,
@@ -161,6 +168,10 @@ def grade_command(args: argparse.Namespace) -> int:
     from autograder.report import print_table
     from autograder.supervisor.grade import Options, ResultsNotWritten, grade
 
+    wrong = wrong_input(args.assignment, args.submission, args.command)
+    if wrong is not None:
+        print(f"autograder {args.command}: {wrong}", file=sys.stderr)
+        return 2
     options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,
                       select=args.select, verbose=args.verbose, public_only=args.public_only)
     try:
@@ -175,6 +186,30 @@ def grade_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"results written to {args.out}")
     return 0
+
+
+def wrong_input(assignment: str, submission: Path, command: str = "check") -> str | None:
+    """Why `submission` is not worth grading as `assignment` here, or None: a path that does not
+    exist, or another assignment's file. (On Gradescope such a submission is graded, with a
+    note, since results.json must always be written.)"""
+    import tempfile
+
+    from autograder.course import Assignment
+    from autograder.submission.prepare import SubmissionProblem, prepare
+
+    if not os.path.lexists(submission):
+        return (f"{submission} does not exist (looked from {Path.cwd()}). Give the path of your "
+                f"{assignment}.py or {assignment}.ipynb, or of the folder that holds it.")
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
+        try:
+            prepared = prepare(Assignment.get(assignment), submission, Path(scratch))
+        except SubmissionProblem:
+            return None   # the grade reports it, in the score table and results.json
+    if prepared.looks_like is None:
+        return None
+    other, why = prepared.looks_like
+    again = check_command(other, str(submission)) if command == "check" else f"autograder grade {other} {submission}"
+    return f"{why} Give the file of {assignment}, or run `{again}`."
 
 
 def gradescope_command(args: argparse.Namespace) -> int:

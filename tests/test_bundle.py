@@ -2,6 +2,8 @@
 own file (script or notebook) and hold nothing of the reference solutions or hidden graders."""
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,9 +14,10 @@ import nbformat
 import pytest
 
 from autograder import environment, results
+from autograder.cli import check_command
 
 from autograder.instructor import bundles
-from autograder.course import NAMES, Assignment
+from autograder.course import NAMES, ROOT, Assignment
 from kit import solution_source
 
 ASSIGNMENT = "tensors"
@@ -36,17 +39,17 @@ def test_bundle_has_what_students_need(bundle):
             "autograder/graders/pytest.ini", "autograder/graders/tensors/test_public.py"} <= names
     assert (bundle / "tensors.py").read_bytes() == Assignment.get(ASSIGNMENT).stub.read_bytes()
     readme = (bundle / "README.md").read_text()
-    assert "python -m autograder grade tensors tensors.py --public-only --details" in readme
-    assert "pip install torch==2.13.0\npip install -r requirements.txt" in readme
-    requirements = (bundle / "requirements.txt").read_text().splitlines()
-    assert all("==" in line for line in requirements) and not any(r.startswith("torch") for r in requirements)
+    assert "```sh\npython -m autograder check tensors tensors.py\n```" in readme
+    requirements = [line for line in (bundle / "requirements.txt").read_text().splitlines()
+                    if not line.startswith(("#", "--"))]
+    assert all("==" in line for line in requirements) and "torch==2.13.0" in requirements
     # Python 3.10 (Gradescope's, and some students') gets its own numpy pin.
     assert {r for r in requirements if r.startswith("numpy")} == {
         'numpy==2.4.6; python_version >= "3.11"', 'numpy==2.2.6; python_version < "3.11"'}
     # What student code may import (but torch, installed first) and what the grader needs, from requirements/.
     installs = {bundles._normal(r.split("==")[0]) for r in requirements}
     declared = environment.student_distributions() + environment.grader_distributions()
-    assert installs == {bundles._normal(n) for n in declared} - {"torch"}
+    assert installs == {bundles._normal(n) for n in declared}
     assert not installs & {bundles._normal(n) for n in environment.instructor_distributions()}
     assert (bundle / "requirements" / "student.txt").read_bytes() == environment.requirements_file("student").read_bytes()
     # Colab has every student package already; reinstalling IPython there can break its kernel.
@@ -78,6 +81,46 @@ def test_bundle_holds_no_solution_and_no_hidden_grader(name, tmp_path):
     assert not [p for p in contents if "__pycache__" in p or p.endswith(".pyc")]
 
 
+def test_the_requirements_are_one_file_for_every_bundle_with_torch_cpu_on_linux(tmp_path):
+    texts = {name: (bundles.build_student_bundle(name, tmp_path) / "requirements.txt").read_text()
+             for name in NAMES if bundles.handed_out(Assignment(name))}
+    assert len(texts) == 5 and len(set(texts.values())) == 1
+    text = texts[ASSIGNMENT]
+    # pip prefers the CPU index's torch 2.13.0+cpu to PyPI's 2.13.0 with its GBs of CUDA libraries.
+    assert "\n--extra-index-url https://download.pytorch.org/whl/cpu\ntorch==2.13.0\n" in text
+    readme = " ".join((tmp_path / "student" / ASSIGNMENT / "README.md").read_text().split())
+    assert ("```sh python -m venv ~/pytorch-course && . ~/pytorch-course/bin/activate "
+            "pip install -r requirements.txt ```") in readme
+    assert ("`requirements.txt` is the same in all five assignments' bundles, so this one environment serves "
+            "them all") in readme
+    assert "On Linux it installs the CPU build of torch" in readme
+    assert "pip install torch" not in readme
+
+
+def handout_check_command(name: str) -> str:
+    """The one command line in the handout's "checking your work" block."""
+    text = Assignment.get(name).handout.read_text(encoding="utf-8")
+    found = re.search(r"<!-- BEGIN GENERATED: checking your work -->.*?```sh\n(.*?)\n```", text, re.S)
+    assert found, f"{name}/handout.md has no check command"
+    return found.group(1)
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if bundles.handed_out(Assignment(n))])
+def test_the_handouts_check_command_runs_in_a_fresh_bundle(name, tmp_path):
+    command = handout_check_command(name)
+    folder = bundles.build_student_bundle(name, tmp_path)
+    assert command in (folder / "README.md").read_text()
+    assert command.replace(name, ASSIGNMENT) in (ROOT / "README.md").read_text()   # "For students"
+    notebook = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+    assert command.replace(f"{name}.py", f"{name}.ipynb") in notebook.cells[0].source
+    process = run_as_typed(command, folder)
+    assert process.returncode == 0, process.stdout + process.stderr
+    assert "Traceback" not in process.stdout + process.stderr
+    assert re.search(r"^Total: 0(\.0)? / \d", process.stdout, re.M), process.stdout
+    assert "is not implemented yet" in process.stdout   # check shows each failing test's message
+    results.validate(json.loads((folder / "results.json").read_text()))
+
+
 def test_notebook_is_valid_and_its_cells_run(bundle):
     notebook = nbformat.read(bundle / "tensors.ipynb", as_version=4)
     nbformat.validate(notebook)
@@ -95,12 +138,18 @@ def test_notebook_is_valid_and_its_cells_run(bundle):
         namespace["first_row"](None)
 
 
+def run_as_typed(command: str, folder: Path) -> subprocess.CompletedProcess:
+    """`command` as a student types it in `folder`, with this environment's `python` first on PATH."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    return subprocess.run(["bash", "-c", command], cwd=folder, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, "PATH": path})
+
+
 def check(bundle: Path, student_file: str) -> tuple[dict, str]:
     """The bundle's documented command, run from the bundle's folder."""
     out = bundle / "results.json"
     out.unlink(missing_ok=True)
-    command = [sys.executable, "-m", "autograder", "grade", ASSIGNMENT, student_file, "--public-only", "--details"]
-    process = subprocess.run(command, cwd=bundle, capture_output=True, text=True, timeout=600)
+    process = run_as_typed(check_command(ASSIGNMENT, student_file), bundle)
     assert process.returncode == 0, process.stdout + process.stderr
     outcome = json.loads(out.read_text())
     results.validate(outcome)

@@ -7,6 +7,8 @@ import importlib
 import inspect
 import re
 import shlex
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -50,14 +52,14 @@ def test_each_command_runs_its_module_with_what_was_typed(monkeypatch, argv, mod
     assert calls == [expected]
 
 
-@pytest.mark.parametrize(("argv", "public_only"), [
-    (["grade", "tensors", "x.py"], False),
-    (["grade", "tensors", "x.py", "--public-only"], True),
-    (["check", "tensors", "x.py"], True),
+@pytest.mark.parametrize(("argv", "public_only", "details"), [
+    (["grade", "tensors", "x.py"], False, False),
+    (["grade", "tensors", "x.py", "--public-only"], True, False),
+    (["check", "tensors", "x.py"], True, True),
 ])
-def test_check_is_grade_with_the_public_tests_only(argv, public_only):
+def test_check_is_grade_with_the_public_tests_only_and_every_message(argv, public_only, details):
     args = cli.build_parser().parse_args(argv)
-    assert args.run is cli.grade_command and args.public_only is public_only
+    assert args.run is cli.grade_command and args.public_only is public_only and args.details is details
     assert (args.assignment, args.submission, args.out) == ("tensors", Path("x.py"), Path("results.json"))
 
 
@@ -81,6 +83,64 @@ def test_wrong_command_lines_exit_2_with_usage(argv, capsys):
         cli.main(argv)
     assert exit.value.code == 2
     assert "usage: autograder" in capsys.readouterr().err
+
+
+# --- wrong input is reported, not graded ---------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["grade", "check"])
+def test_a_path_that_does_not_exist_is_an_error_not_a_grade(command, tmp_path, capsys):
+    out = tmp_path / "results.json"
+    assert cli.main([command, "tensors", str(tmp_path / "tensors.py"), "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"autograder {command}: {tmp_path / 'tensors.py'} does not exist (looked from {Path.cwd()}). "
+                   "Give the path of your tensors.py or tensors.ipynb, or of the folder that holds it.\n")
+    assert not out.exists()
+
+
+def test_another_assignments_file_is_named_and_not_graded(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    other = ROOT / "solutions" / "autograd_function.py"
+    assert cli.main(["check", "tensors", str(other), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == (
+        "autograder check: This looks like autograd_function.py, not tensors.py: autograd_function.py defines "
+        "Square, Sigmoid, IHateThrees, RoundSTE, ... from autograd_function and none of the functions of tensors "
+        "(make_tensors, describe, shared_from_numpy, ...). Give the file of tensors, or run "
+        f"`python -m autograder check autograd_function {other}`.\n")
+    assert not out.exists()
+
+
+def test_a_file_named_after_another_assignment_that_defines_none_of_ours_is_refused(tmp_path, capsys):
+    (tmp_path / "nn_module.py").write_text("import torch\nx = torch.ones(2)\n")
+    assert cli.main(["grade", "tensors", str(tmp_path / "nn_module.py")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("autograder grade: This looks like nn_module.py, not tensors.py: nn_module.py is named "
+                          "after nn_module and defines none of the functions of tensors (")
+    assert err.endswith(f"or run `autograder grade nn_module {tmp_path / 'nn_module.py'}`.\n")
+
+
+@pytest.mark.parametrize("path", ["solutions/tensors.py", "assignments/tensors/tensors.py", "assignments/tensors"])
+def test_the_right_file_or_folder_is_not_refused(path):
+    assert cli.wrong_input("tensors", ROOT / path) is None
+
+
+def test_our_functions_under_another_assignments_name_are_graded(tmp_path):
+    renamed = tmp_path / "nn_module.py"
+    renamed.write_text((ROOT / "solutions" / "tensors.py").read_text())
+    assert cli.wrong_input("tensors", renamed) is None
+
+
+def test_on_gradescope_another_assignments_file_is_graded_with_a_note(tmp_path):
+    from autograder.course import Assignment
+    from autograder.submission.prepare import prepare
+
+    folder = tmp_path / "submission"
+    folder.mkdir()
+    (folder / "autograd_function.py").write_text((ROOT / "solutions" / "autograd_function.py").read_text())
+    prepared = prepare(Assignment.get("tensors"), folder, tmp_path / "scratch")
+    assert prepared.looks_like is not None and prepared.looks_like[0] == "autograd_function"
+    assert prepared.notes[-1] == prepared.looks_like[1]
+    assert prepared.notes[-1].startswith("This looks like autograd_function.py, not tensors.py: ")
 
 
 def test_help_lists_every_command_on_one_line(capsys):
@@ -127,7 +187,9 @@ def test_stubs_reports_a_drifted_handout(tmp_path, capsys):
 
     (tmp_path / "solutions").mkdir()
     (tmp_path / "assignments" / "alpha").mkdir(parents=True)
-    (tmp_path / "assignments" / "alpha" / "handout.md").write_text(f"# alpha\n\n{handouts.BEGIN}\n{handouts.END}\n")
+    blocks = [handouts.markers(title) for title in (handouts.CHECKING, handouts.ENVIRONMENT)]
+    (tmp_path / "assignments" / "alpha" / "handout.md").write_text(
+        "# alpha\n\n" + "".join(f"{begin}\n{end}\n" for begin, end in blocks))
     assert cli.main(["stubs", "--check", "--root", str(tmp_path)]) == 1
     assert "assignments/alpha/handout.md is out of date: run `make stubs`" in capsys.readouterr().out
 
@@ -167,3 +229,38 @@ def test_the_makefile_runs_the_kit_only_through_the_autograder_command():
             line = line.replace(variable, value)
         args = cli.build_parser().parse_args(shlex.split(line)[1:])   # exits 2 if the line is wrong
         assert args.command in cli.COMMANDS, f"make {target}: {line}"
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_regrade_without_export_says_how_to_call_it():
+    # STAMP=Makefile: an existing file, so make does not build the environment first.
+    process = subprocess.run(["make", "-s", "regrade", "ASSIGNMENT=nn_module", "STAMP=Makefile"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2
+    assert process.stderr.startswith("make regrade needs the export: make regrade ASSIGNMENT=nn_module "
+                                     "EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)\n")
+
+
+def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
+    from autograder.instructor import demo
+
+    def outcome(score, possible):
+        return {"score": score, "tests": [{"max_score": possible, "score": score, "name": "t", "status": "passed"}]}
+
+    def fake_grades(assignment, out):
+        possible = {"tensors": 48.0}.get(assignment.name, 10.0)
+        reference = possible - 1 if assignment.name == "nn_module" else possible   # nn_module's "loses" a point
+        return {"reference": outcome(reference, possible), "stub": outcome(0.0, possible)}
+
+    monkeypatch.setattr(demo, "grade_reference_and_stub", fake_grades)
+    monkeypatch.setattr(demo, "print_table", lambda outcome: None)
+    assert demo.run() == 0
+    lines = capsys.readouterr().out.splitlines()
+    summary = lines[lines.index("=== summary (every test, hidden ones included) ===") + 1:]
+    assert summary == [
+        "tensors              reference 48 / 48   stub 0 / 48",
+        "manual_gradients     reference 10 / 10   stub 0 / 10",
+        "autograd_function    reference 10 / 10   stub 0 / 10",
+        "linear_regression    reference 10 / 10   stub 0 / 10",
+        "nn_module            reference 9 / 10 (expected full marks)   stub 0 / 10",
+    ]

@@ -13,9 +13,10 @@ assignment's graders only (no other assignment's graders, no `__pycache__`).
 `build_student_bundle(assignment, dist)` writes `dist/student/<assignment>/` and
 `dist/student/<assignment>.zip`: the stub, a notebook version of it, the handout, the engine
 with the public tests only, `requirements/student.txt` (the grader reads what student code may
-import from it), `requirements.txt` (requirements/student.txt without torch, which students
-install first on its own, and requirements/grader.txt, pinned from constraints.txt) and a
-README with the one command that checks the student's file. Nothing of `solutions/` or of the
+import from it), `requirements.txt` (requirements/student.txt and
+requirements/grader.txt, pinned from constraints.txt, with PyTorch's CPU index so that Linux
+gets torch's CPU build; the same file in every bundle) and a README with the one command that
+checks the student's file. Nothing of `solutions/` or of the
 hidden graders goes in; the build fails if any file it would ship contains a solution marker.
 
 Only instructors run this module (it imports pypa `packaging`); like everything under
@@ -37,6 +38,7 @@ from pathlib import Path
 from packaging.requirements import Requirement
 
 from autograder import environment
+from autograder.cli import check_command
 from autograder.course import NAMES, PACKAGE, ROOT, Assignment
 from autograder.submission.program import first_line
 
@@ -102,11 +104,24 @@ def _student_may_have(assignment: Assignment, inside: Path) -> bool:
 
 
 def student_requirements() -> tuple[str, ...]:
-    """What a student installs besides torch to work and to run the public tests: the packages
-    student code may import, then the grader's (requirements/). torch is installed first, on its
-    own: on Linux from the CPU index, on Colab not at all."""
-    names = [n for n in environment.student_distributions() if _normal(n) != "torch"]
-    return tuple(names + environment.grader_distributions())
+    """What a student installs to work and to run the public tests: the packages student code
+    may import (torch first), then the grader's (requirements/). The same for every assignment."""
+    return tuple(environment.student_distributions() + environment.grader_distributions())
+
+
+# Where torch's CPU build comes from on Linux (setup.sh installs it from there too). As an extra
+# index beside PyPI: on Linux pip prefers its `2.13.0+cpu` to PyPI's `2.13.0`, whose CUDA
+# libraries weigh several GB; on macOS both hold the same build.
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+
+
+def requirements_txt() -> str:
+    """The bundle's requirements.txt: one file, identical in every bundle, so that one
+    environment serves every assignment."""
+    header = ["# The same file in every assignment's bundle: one environment serves them all.",
+              "# On Linux, torch's CPU build (from PyTorch's index below), without GBs of CUDA libraries.",
+              f"--extra-index-url {TORCH_CPU_INDEX}"]
+    return "\n".join(header + pinned(student_requirements())) + "\n"
 
 
 def constraints(path: Path = ROOT / "constraints.txt") -> list[Requirement]:
@@ -220,8 +235,9 @@ def stub_notebook(source: str, assignment: str):
                "Grading runs your definitions and what they use, in notebook order (as Run All would); "
                "demo cells (prints, plots, training runs, `!pip` lines) may stay: they are not run "
                "during grading.\n\n"
-               f"**Check** your work with the public tests, in the folder of the student bundle:\n\n"
-               f"    python -m autograder grade {assignment} {assignment}.ipynb --public-only --details\n")
+               "**Check** your work with the public tests: save the notebook, then, in the folder of the "
+               "student bundle (with its environment active, see its README.md), run\n\n"
+               f"    {check_command(assignment, f'{assignment}.ipynb')}\n")
     cells = [v4.new_markdown_cell(intro)]
     cells += [v4.new_code_cell(chunk) for chunk in chunks if chunk.strip()]
     notebook = v4.new_notebook(cells=cells, metadata={
@@ -241,25 +257,29 @@ STUDENT_README = """\
 | `{name}.py` | the file you fill in (a plain Python file) |
 | `{name}.ipynb` | the same starter code as a Jupyter / Colab notebook, if you prefer notebooks |
 | `autograder/` | the grader, with the public tests (the ones you see on Gradescope) |
-| `requirements.txt` | the exact versions of the packages besides torch that your code may import, and of the grader's |
+| `requirements.txt` | the exact versions of torch and the packages your code may import, and of the grader's |
 | `requirements/student.txt` | the packages your code may import (the same as on Gradescope) |
 | `requirements-colab.txt` | on Colab, which has the rest: only what the check needs |
 
-## 1. Set up (once)
+## 1. Set up (once for the whole course)
 
 Python 3.10 or newer, on Linux or macOS (on Windows, in WSL; or work on Colab):
 
 ```sh
-python -m venv .venv && . .venv/bin/activate
-pip install {torch}
+python -m venv ~/pytorch-course && . ~/pytorch-course/bin/activate
 pip install -r requirements.txt
 ```
 
-On Linux, `pip install --index-url https://download.pytorch.org/whl/cpu {torch}` instead of
-the first `pip install` saves a few GB of GPU libraries. On Colab, everything your code may
-import is already installed (do not reinstall it: a different IPython can break Colab's
-kernel): upload this folder (or the zip) and run `!pip install -r requirements-colab.txt`,
-which adds only what the check needs.
+`requirements.txt` is the same in all five assignments' bundles, so this one environment serves
+them all: for the next assignment, unzip its bundle and activate the same environment there
+(`. ~/pytorch-course/bin/activate`); nothing to install again. On Linux it installs the CPU build
+of torch (from PyTorch's own index, which the file names), without several GB of GPU
+libraries; to use an NVIDIA GPU, install `{torch}` with CUDA first, following pytorch.org, and
+`requirements.txt` keeps it.
+
+On Colab, everything your code may import is already installed (do not reinstall it: a
+different IPython can break Colab's kernel): upload this folder (or the zip) and run
+`!pip install -r requirements-colab.txt`, which adds only what the check needs.
 
 ## 2. Work
 
@@ -271,16 +291,17 @@ check below refuses other imports too, with a message that says so.
 
 ## 3. Check
 
-From this folder:
+From this folder, with the environment active:
 
 ```sh
-python -m autograder grade {name} {name}.py --public-only --details
+{check}
 ```
 
-(use `{name}.ipynb` if you work in the notebook). It runs the public tests on your file and
-prints the same messages Gradescope shows; a function you have not written yet is reported as
-"not implemented yet". Gradescope also runs hidden tests on other inputs, so passing every
-public test does not guarantee full marks: test your functions on your own examples too.
+(use `{name}.ipynb` if you work in the notebook; save it first). It runs the public tests on
+your file and prints a score table and the messages Gradescope shows; a function you have not
+written yet is reported as "not implemented yet". Gradescope also runs hidden tests on other
+inputs, so passing every public test does not guarantee full marks: test your functions on your
+own examples too.
 
 ## 4. Submit
 
@@ -298,13 +319,13 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     stub = assignment.stub.read_text(encoding="utf-8")
     notebook = io.StringIO()
     nbformat.write(stub_notebook(stub, name), notebook)
-    requirements = pinned(student_requirements())
-    readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0], available=environment.available_text())
+    readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0], available=environment.available_text(),
+                                   check=check_command(name, f"{name}.py"))
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
         ("handout.md", assignment.handout.read_bytes()),
-        ("requirements.txt", ("\n".join(requirements) + "\n").encode()),
+        ("requirements.txt", requirements_txt().encode()),
         ("requirements-colab.txt", ("\n".join(pinned(tuple(environment.grader_distributions()))) + "\n").encode()),
         ("requirements/student.txt", environment.requirements_file("student").read_bytes()),
         ("README.md", readme.encode("utf-8")),

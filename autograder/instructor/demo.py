@@ -1,5 +1,6 @@
 """`make demo`, that is `autograder demo`: grade the reference solution and the student stub of each
-finished assignment. `grade_reference_and_stub` and `expectation_problems` are shared with
+finished assignment, then one summary line per assignment (the reference must score full marks,
+the stub 0). `grade_reference_and_stub` and `expectation_problems` are shared with
 `autograder build autograder`, which refuses to build a zip whose reference or stub grades wrong."""
 
 from __future__ import annotations
@@ -46,10 +47,28 @@ def expectation_problems(assignment: Assignment, outcomes: dict[str, dict]) -> l
 
 
 def run() -> int:
+    summary = []
     for assignment in available():
-        for kind, outcome in grade_reference_and_stub(assignment, OUT).items():
+        outcomes = grade_reference_and_stub(assignment, OUT)
+        for kind, outcome in outcomes.items():
             path = assignment.solution if kind == "reference" else assignment.stub
             print(f"\n=== {assignment.name}: {LABELS[kind]} ({path.relative_to(ROOT)}) ===")
             print_table(outcome)
             print(f"results.json: {(OUT / f'{assignment.name}-{kind}.json').relative_to(ROOT)}")
+        summary.append(summary_line(assignment.name, outcomes))
+    print("\n=== summary (every test, hidden ones included) ===")
+    print("\n".join(summary))
     return 0
+
+
+def summary_line(name: str, outcomes: dict[str, dict]) -> str:
+    """`name`'s reference and stub scores on one line, flagged when they are not full marks and 0."""
+    parts = []
+    for kind, expected in (("reference", "full marks"), ("stub", "0")):
+        if kind not in outcomes:
+            parts.append(f"{kind} (none)")
+            continue
+        score, possible = total(outcomes[kind])
+        right = score == possible if kind == "reference" else score == 0
+        parts.append(f"{kind} {score:g} / {possible:g}" + ("" if right else f" (expected {expected})"))
+    return f"{name:<20} " + "   ".join(parts)

@@ -1,16 +1,20 @@
-"""The generated block of each handout: what student code may import and how grading loads it.
+"""The generated blocks of each handout: how to check your work, what student code may import,
+and how grading loads a file.
 
-Every `assignments/<name>/handout.md` holds one block between
+Every `assignments/<name>/handout.md` holds two blocks, each between its markers:
 
+    <!-- BEGIN GENERATED: checking your work -->
+    <!-- END GENERATED: checking your work -->
     <!-- BEGIN GENERATED: grading environment -->
     <!-- END GENERATED: grading environment -->
 
-whose text this module writes: the packages of requirements/student.txt as students import
-them (through `autograder.environment`), and how a file or notebook is loaded for grading. The
-rest of the handout is written by hand. `make stubs` (`autograder stubs`) rewrites the blocks
-after the stubs; `--check` writes nothing and exits 1 when a committed handout differs from
-what it would write (a test does the same). Exit status 2: a handout without its block.
-Instructors only: not shipped to students.
+whose text this module writes: the one check command (`autograder.cli.check_command`, the same
+as in the student bundle's README and notebook), the packages of requirements/student.txt as
+students import them (through `autograder.environment`), and how a file or notebook is loaded
+for grading. The rest of the handout is written by hand. `make stubs` (`autograder stubs`)
+rewrites the blocks after the stubs; `--check` writes nothing and exits 1 when a committed
+handout differs from what it would write (a test does the same). Exit status 2: a handout
+without one of its blocks. Instructors only: not shipped to students.
 """
 
 from __future__ import annotations
@@ -21,10 +25,18 @@ import textwrap
 from pathlib import Path
 
 from autograder import environment
+from autograder.cli import check_command
 from autograder.course import ROOT, handouts
 
-BEGIN = "<!-- BEGIN GENERATED: grading environment -->"
-END = "<!-- END GENERATED: grading environment -->"
+ENVIRONMENT = "grading environment"
+CHECKING = "checking your work"
+
+
+def markers(title: str) -> tuple[str, str]:
+    return f"<!-- BEGIN GENERATED: {title} -->", f"<!-- END GENERATED: {title} -->"
+
+
+BEGIN, END = markers(ENVIRONMENT)
 WIDTH = 95
 
 LOADING = ("Grading loads your file the way Jupyter's *Run All* would, but runs only your definitions and "
@@ -46,33 +58,47 @@ def imports_sentence() -> str:
             "has) fails there, and in the public tests, with a message that says so.")
 
 
-def block() -> str:
-    """The generated block, markers included, without a final newline."""
-    paragraphs = [imports_sentence(), LOADING]
-    wrapped = ["\n".join(textwrap.wrap(p, WIDTH, break_long_words=False, break_on_hyphens=False))
+def checking(assignment: str) -> list[str]:
+    """How to check your work, with the one command (paragraphs, in markdown)."""
+    return ["Check your work: in the folder of your student bundle (with its "
+            "environment active, see its README.md), run",
+            f"```sh\n{check_command(assignment, f'{assignment}.py')}\n```",
+            f"(with `{assignment}.ipynb` if you work in the notebook). It runs the public tests on your file "
+            "and prints the messages Gradescope shows."]
+
+
+def block(title: str = ENVIRONMENT, assignment: str = "") -> str:
+    """The generated block `title` for `assignment`, markers included, without a final newline."""
+    paragraphs = checking(assignment) if title == CHECKING else [imports_sentence(), LOADING]
+    wrapped = [p if p.startswith("```") else
+               "\n".join(textwrap.wrap(p, WIDTH, break_long_words=False, break_on_hyphens=False))
                for p in paragraphs]
-    return "\n".join([BEGIN, "\n\n".join(wrapped), END])
+    begin, end = markers(title)
+    return "\n".join([begin, "\n\n".join(wrapped), end])
 
 
-def render(handout: str, filename: str = "handout.md") -> str:
-    """`handout` with its generated block rewritten."""
-    start, end = handout.find(BEGIN), handout.find(END)
-    if start < 0 or end < start or handout.count(BEGIN) != 1 or handout.count(END) != 1:
-        raise HandoutError(f"{filename}: needs exactly one block between {BEGIN} and {END}")
-    return handout[:start] + block() + handout[end + len(END):]
+def render(handout: str, filename: str = "handout.md", assignment: str = "") -> str:
+    """`handout` with each of its generated blocks rewritten for `assignment`."""
+    for title in (CHECKING, ENVIRONMENT):
+        begin, end = markers(title)
+        start, stop = handout.find(begin), handout.find(end)
+        if start < 0 or stop < start or handout.count(begin) != 1 or handout.count(end) != 1:
+            raise HandoutError(f"{filename}: needs exactly one block between {begin} and {end}")
+        handout = handout[:start] + block(title, assignment) + handout[stop + len(end):]
+    return handout
 
 
 def run(*, check: bool = False, root: Path = ROOT) -> int:
-    """Rewrite every handout's generated block; with `check`, write nothing and report drift.
+    """Rewrite every handout's generated blocks; with `check`, write nothing and report drift.
 
-    Exit status: 0 done or up to date, 1 a handout differs (`check`), 2 a handout without its block.
+    Exit status: 0 done or up to date, 1 a handout differs (`check`), 2 a handout without one of its blocks.
     """
     drifted = False
     for path in handouts(root):
         shown = path.relative_to(root).as_posix()
         text = path.read_bytes().decode("utf-8")
         try:
-            generated = render(text, shown)
+            generated = render(text, shown, path.parent.name)
         except HandoutError as error:
             print(error, file=sys.stderr)
             return 2

@@ -7,7 +7,9 @@ regular files are read (no symlinks, FIFOs or devices) and their size is capped.
 script or a notebook, becomes parseable Python with the student's positions
 (`autograder.submission.source`) and a plan of which statements run (`autograder.submission.program`); the Python is
 written into a fresh scratch folder. Every problem becomes a `SubmissionProblem` with a message
-for the student.
+for the student. A file that looks like another assignment's (it defines none of this
+assignment's functions but some of another's, or is named after another) is still graded, with
+a note that says so; the local commands refuse it (`autograder.cli`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from autograder.course import Assignment
+from autograder.course import API, Assignment
 from autograder.submission.program import Program, TooManyStatements, plan
 from autograder.submission.source import from_notebook, from_script
 
@@ -36,6 +38,7 @@ class Prepared:
     graded: str              # what we graded, as the student named it
     program: Program         # which of its statements run, and where each line came from
     notes: list[str] = field(default_factory=list)
+    looks_like: tuple[str, str] | None = None   # (another assignment, why its file is that one's), if so
 
 
 SKIPPED_FOLDERS = {"__MACOSX", ".ipynb_checkpoints", "__pycache__", ".git"}
@@ -105,6 +108,28 @@ def _find_in_folder(assignment: Assignment, folder: Path) -> tuple[Path, list[st
     return chosen, notes
 
 
+def looks_like_another(assignment: Assignment, path: Path, program: Program) -> tuple[str, str] | None:
+    """(another assignment, why) when `path` looks like that assignment's file: it defines none of
+    `assignment`'s graded names and some of another's (the most), or it defines none of
+    either and is named after another."""
+    defined = {name for statement in program.statements for name in statement.binds}
+    defined |= {name for removed in program.source.removed for name in removed.names}
+    if defined & set(assignment.api):
+        return None
+    ours = f"none of the functions of {assignment.name} ({', '.join(assignment.api[:3])}, ...)"
+    theirs = {other: [n for n in api if n in defined] for other, api in API.items() if other != assignment.name}
+    other, names = max(theirs.items(), key=lambda item: len(item[1]))
+    if names:
+        shown = ", ".join(names[:4]) + (", ..." if len(names) > 4 else "")
+        return other, (f"This looks like {other}.py, not {assignment.name}.py: {path.name} defines {shown} "
+                       f"from {other} and {ours}.")
+    for other in theirs:
+        if rank(Assignment(other, assignment.root), path, path.parent) is not None:
+            return other, (f"This looks like {other}.py, not {assignment.name}.py: {path.name} is named after "
+                           f"{other} and defines {ours}.")
+    return None
+
+
 def read_regular_file(path: Path, limit: int) -> bytes:
     """The bytes of a regular file, refusing links, devices, FIFOs and oversized files."""
     if path.is_symlink():
@@ -158,4 +183,6 @@ def prepare(assignment: Assignment, submission: Path, scratch: Path) -> Prepared
     target = scratch / f"{assignment.name}.py"
     target.write_text(source.text, encoding="utf-8")
     graded = str(path.relative_to(submission)) if Path(submission).is_dir() else path.name
-    return Prepared(path=target, graded=graded, program=program, notes=notes)
+    other = looks_like_another(assignment, path, program)
+    return Prepared(path=target, graded=graded, program=program, notes=notes + ([other[1]] if other else []),
+                    looks_like=other)
