@@ -3,7 +3,7 @@
 Three levels (`autograder.course.HINT_LEVELS` sets one per assignment; `autograder grade --hints`
 overrides it for one grade):
 
-- "solution": the fix, in code where the grader has one ("x.add_(y) changes x and returns it");
+- "solution": the fix, written as code where the grader has one;
 - "mistake":  the likely mistake, named without writing a line of the reference solution;
 - "outcome":  no hint: only what was expected and what came back.
 
