@@ -30,6 +30,12 @@ API = {
 # still collecting tests then): an optimizer's first step imports torch._dynamo, ~1.3 s.
 WARM_UP = {"linear_regression": ("torch._dynamo",), "nn_module": ("torch._dynamo",)}
 
+# How much a failing test's hint says (autograder.session.hints): "solution" writes the fix,
+# "mistake" names the mistake without a line of the solution, "outcome" gives no hint. The
+# instructor's choice; it travels with the engine into the Gradescope zip and the student bundle.
+HINT_LEVELS = {"tensors": "mistake", "manual_gradients": "mistake", "autograd_function": "mistake",
+               "linear_regression": "mistake", "nn_module": "mistake"}
+
 
 class UnknownAssignment(ValueError):
     def __init__(self, name: str) -> None:
@@ -73,6 +79,10 @@ class Assignment:
     @property
     def warm_up(self) -> tuple[str, ...]:
         return WARM_UP.get(self.name, ())
+
+    @property
+    def hint_level(self) -> str:
+        return HINT_LEVELS.get(self.name, "mistake")
 
     @property
     def accepted_files(self) -> tuple[str, str]:

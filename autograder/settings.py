@@ -27,6 +27,7 @@ class SessionSettings:
     require_cuda: bool = False         # CUDA tests run (and fail) even without a GPU
     public_only: bool = False          # only test_public.py, as a student's own check
     select: tuple[str, ...] = ()       # pytest -k expressions, any of which selects a test
+    hints: str | None = None           # hint level (autograder.session.hints); None: the assignment's
     sandbox: Sandbox = field(default_factory=Sandbox)
 
     def to_dict(self) -> dict:

@@ -15,6 +15,7 @@ import collections
 import numpy as np
 import torch
 
+from autograder.session.hints import Hint
 from autograder.session.student import Call, GradingFailure, Student
 from autograder.wire import Opaque
 
@@ -31,8 +32,8 @@ DTYPE_HINTS = {
                                     "turned into tensors with dtype=torch.float64; use torch.float32.",
     (torch.float32, torch.int64): "Integer data gives an int64 tensor; pass dtype=torch.float32 "
                                   "or use float literals such as 1.0.",
-    (torch.int64, torch.float32): "torch.tensor([[1, 2], [3, 4]]) keeps integers as int64; "
-                                  "torch.Tensor(...) and float literals give float32.",
+    (torch.int64, torch.float32): Hint("torch.tensor(...) of Python ints keeps them as int64; "
+                                       "torch.Tensor(...) and float literals give float32.", "checks.int64"),
 }
 
 
@@ -187,8 +188,9 @@ def inputs_unchanged(call: Call, originals: list, *, name: str) -> None:
     for position, (before, after) in enumerate(zip(originals, call.args_after)):
         if not same_data(before, after):
             fail(f"{name} modified its input (argument {position + 1}).",
-                 hint="Do not change the tensors you are given: use out-of-place operations "
-                      "(x + y, not x += y or x.add_(y)), or work on a .clone().")
+                 hint=Hint("Do not change the tensors you are given: use out-of-place operations "
+                           "(not +=, not the methods ending in _), or work on a .clone().",
+                           "checks.inputs_unchanged"))
 
 
 MAX_COMPARED = 10_000   # containers and items that one `same_data` looks at
@@ -235,8 +237,9 @@ def _same(a: object, b: object, budget: list, depth: int) -> bool:
 def rng_untouched(call: Call, *, name: str) -> None:
     if call.rng_changed:
         fail(f"{name} changed the global random number generator.",
-             hint="Draw from your own generator: g = torch.Generator().manual_seed(seed), then "
-                  "torch.rand(..., generator=g); torch.manual_seed changes everyone's random numbers.")
+             hint=Hint("Draw from your own torch.Generator seeded with the seed, passing generator= "
+                       "to every draw; torch.manual_seed changes everyone's random numbers.",
+                       "checks.rng_untouched"))
 
 
 # ---------------------------------------------------------------- source structure

@@ -38,6 +38,7 @@ from gradescope_utils.autograder_utils.decorators import partial_credit
 from autograder.course import Assignment
 from autograder.record import Recorder
 from autograder.results import VISIBILITIES
+from autograder.session import hints
 from autograder.session.child_process import ChildProcess
 from autograder.session.student import GraderBroken, GradingFailure, NotImplementedYet, Student
 from autograder.session.zygote import Zygote
@@ -66,6 +67,8 @@ class GraderPlugin:
         self.assignment = Assignment.get(settings.assignment)
         self.problem = settings.problem
         self.require_cuda = settings.require_cuda
+        self.hint_level = hints.checked(settings.hints or self.assignment.hint_level)
+        self.fixes = hints.solutions(self.assignment.graders) if self.hint_level == "solution" else {}
         self.record = Recorder(settings.verdicts)
         self.manifest: dict[str, dict] = {}
         self.scores: dict[str, float] = {}   # what each @partial_credit test gave set_score
@@ -168,8 +171,9 @@ class GraderPlugin:
             return hidden_by
         if isinstance(error, GradingFailure):
             parts = [error.message]
-            if error.hint and not isinstance(error, NotImplementedYet):
-                parts.append(f"Hint: {error.hint}")
+            hint = hints.text(error.hint, self.hint_level, self.fixes)
+            if hint and not isinstance(error, NotImplementedYet):
+                parts.append(f"Hint: {hint}")
             if error.details and visible:
                 parts.append(f"Details: {error.details}")
             return "\n".join(parts)

@@ -55,6 +55,7 @@ class Options:
     verbose: bool = False
     public_only: bool = False
     memory_mb: int = sandbox.MEMORY_MB
+    hints: str | None = None   # hint level; None: the assignment's (course.HINT_LEVELS)
 
 
 def grade(assignment_name: str, submission: Path, out: Path | None = None,
@@ -172,7 +173,7 @@ def _prepare(submission: Submission, assignment: Assignment, ids, options: Optio
     settings = SessionSettings(
         assignment=assignment.name, verdicts=str(submission.work / "verdicts.jsonl"),
         call_timeout=options.call_timeout, require_cuda=options.require_cuda, public_only=options.public_only,
-        select=tuple(options.select),
+        select=tuple(options.select), hints=options.hints,
         sandbox=sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb, isolate=True))
     try:
         prepared = prepare(assignment, submission.path, submission.scratch)

@@ -26,8 +26,8 @@ ERROR_HINTS = [
      "count): `return grad_x` for one input, `return grad_x, grad_w, grad_b` for three, and None "
      "for an input that is not a tensor."),
     ("different than None",
-     "The gradient of an input that is not a tensor (the float k) must be None: "
-     "`return grad_output * ctx.k, None`."),
+     checks.Hint("The gradient of an input that is not a tensor (the float k) must be None, returned "
+                 "after the gradient of x.", "ScaleBy.none")),
     ("invalid gradient at index",
      "Each gradient must have exactly the shape of its input: sum over the dimensions that "
      "broadcasting added or stretched."),
@@ -138,8 +138,9 @@ def no_ctx_attributes(report, name):
     attrs = report["ctx_tensor_attributes"]
     checks.that(not attrs, f"{name} keeps tensors as attributes of ctx ({', '.join('ctx.' + a for a in attrs)}) "
                 "instead of saving them with ctx.save_for_backward.",
-                hint="In forward: ctx.save_for_backward(x); in backward: x, = ctx.saved_tensors. Autograd "
-                     "then checks that nothing changed them in place before backward.")
+                hint=checks.Hint("Save what backward needs with ctx.save_for_backward in forward and read it "
+                                 "back from ctx.saved_tensors. Autograd then checks that nothing changed "
+                                 "them in place before backward.", "Square.saved"))
 
 
 def seeded(shape, seed, dtype=F64):
@@ -164,7 +165,7 @@ def test_square_is_a_function(student):
 @number("3.2")
 @tags("Square")
 def test_square_forward(student):
-    """Square: forward is x ** 2 (float32 in, float32 out), x unchanged"""
+    """Square: forward squares x (float32 in, float32 out), x unchanged"""
     report = apply(student, "Square", [SQ_X])
     checks.tensor(report["out"], SQ_X**2, name="Square", what="the output of Square.apply(x)")
     unchanged(report, "Square", [SQ_X])
@@ -174,10 +175,11 @@ def test_square_forward(student):
 @number("3.3")
 @tags("Square")
 def test_square_backward(student):
-    """Square: backward is 2 * x * grad_output (float64, upstream gradient not all ones)"""
+    """Square: backward is the derivative times grad_output (float64, upstream gradient not all ones)"""
     x = SQ_X.to(F64)
     report = apply(student, "Square", [x], SQ_G)
-    check_gradients(report, "Square", [x], lambda t: t**2, SQ_G, hint="d(x**2)/dx = 2 * x, times grad_output.")
+    check_gradients(report, "Square", [x], lambda t: t**2, SQ_G, hint=checks.Hint("The derivative of the square, times grad_output.",
+                                                                            "Square.backward"))
     unchanged(report, "Square", [x])
 
 
@@ -190,9 +192,9 @@ def test_square_saves_x(student):
     report = apply(student, "Square", [x])
     no_ctx_attributes(report, "Square")
     checks.that(report["saved_count"] == 1, f"Square saved {report['saved_count']} tensors with "
-                "ctx.save_for_backward; expected exactly one, x.", hint="ctx.save_for_backward(x) in forward.")
+                "ctx.save_for_backward; expected exactly one, x.", hint=checks.Hint("Save the input x, once, in forward.", "Square.save"))
     checks.that(torch.equal(report["saved"][0], x), "Square saved a tensor other than x.",
-                hint="Save the input x: backward computes 2 * x * grad_output from it.")
+                hint=checks.Hint("Save the input x: backward computes the derivative from it.", "Square.save_x"))
 
 
 # ---------------------------------------------------------------- 3.5 Sigmoid
@@ -220,7 +222,7 @@ def test_sigmoid_forward(student):
     """Sigmoid: forward is 1 / (1 + exp(-x)) (float32 in, float32 out), x unchanged"""
     report = apply(student, "Sigmoid", [SIG_X])
     checks.tensor(report["out"], sigmoid_formula(SIG_X), name="Sigmoid", what="the output of Sigmoid.apply(x)",
-                  hint="1 / (1 + torch.exp(-x)); mind the minus sign.")
+                  hint=checks.Hint("The logistic function of x; mind the minus sign in the exponent.", "Sigmoid.forward"))
     unchanged(report, "Sigmoid", [SIG_X])
 
 
@@ -246,7 +248,8 @@ def test_sigmoid_saves_output(student):
     no_ctx_attributes(report, "Sigmoid")
     saved = report["saved"]
     checks.that(report["saved_count"] >= 1 and saved, "Sigmoid saved no tensor with ctx.save_for_backward.",
-                hint="In forward: y = 1 / (1 + torch.exp(-x)); ctx.save_for_backward(y); return y.")
+                hint=checks.Hint("Save the output y in forward: backward computes the derivative from it.",
+                                 "Sigmoid.save"))
     saved_output = any(t.shape == report["out"].shape and torch.equal(t, report["out"]) for t in saved)
     saved_input = any(t.shape == x.shape and torch.equal(t, x) for t in saved)
     checks.that(saved_output, "Sigmoid did not save its output" + (" (it saved x instead)" if saved_input else "")
@@ -289,8 +292,8 @@ def test_i_hate_threes_forward(student, case):
     checks.tensor(report["out"], i_hate_threes_formula(x), name="IHateThrees",
                   what="the output of IHateThrees.apply(x)",
                   shape_hint="The output has the shape of x, also for a 0-d x.",
-                  hint="torch.where(x == 3, torch.zeros_like(x), x) works for every shape; only entries "
-                       "exactly equal to 3 change (not -3, not 3.5).")
+                  hint=checks.Hint("Choose elementwise between 0 and x, which works for every shape; only "
+                                   "entries exactly equal to 3 change (not -3, not 3.5).", "IHateThrees.forward"))
     unchanged(report, "IHateThrees", [x])
 
 
@@ -304,8 +307,8 @@ def test_i_hate_threes_backward(student, case):
     g = seeded(x.shape, 11) + 2.0
     report = apply(student, "IHateThrees", [x], g)
     check_gradients(report, "IHateThrees", [x], i_hate_threes_formula, g,
-                    hint="The gradient is grad_output where x != 3 and 0 where x == 3: "
-                         "torch.where(x == 3, torch.zeros_like(grad_output), grad_output).")
+                    hint=checks.Hint("The gradient is grad_output where x != 3 and 0 where x == 3.",
+                                     "IHateThrees.backward"))
     unchanged(report, "IHateThrees", [x])
 
 
@@ -317,7 +320,8 @@ def test_i_hate_threes_saves_with_save_for_backward(student):
     report = apply(student, "IHateThrees", [THREES["3-d"].to(F64)])
     no_ctx_attributes(report, "IHateThrees")
     checks.that(report["saved_count"] >= 1, "IHateThrees saved no tensor with ctx.save_for_backward; backward "
-                "needs to know where x was 3.", hint="ctx.save_for_backward(x) (or the mask x == 3) in forward.")
+                "needs to know where x was 3.", hint=checks.Hint("Save x (or where it was 3) in forward.",
+                                                                       "IHateThrees.save"))
 
 
 # ---------------------------------------------------------------- 3.13 RoundSTE
@@ -340,9 +344,9 @@ def test_round_ste_forward(student):
     """RoundSTE: forward equals torch.round (halves to even), float32, x unchanged"""
     report = apply(student, "RoundSTE", [ROUND_X])
     checks.tensor(report["out"], torch.round(ROUND_X), name="RoundSTE", what="the output of RoundSTE.apply(x)",
-                  rtol=0.0, atol=0.0, dtype_hint="Keep x's float dtype: torch.round(x) does.",
-                  hint="Use torch.round(x): it rounds halves to the even integer (2.5 -> 2, -0.5 -> -0); "
-                       "floor(x + 0.5) and Python's int() do not.")
+                  rtol=0.0, atol=0.0, dtype_hint="Keep x's float dtype: torch's own rounding does.",
+                  hint=checks.Hint("Round halves to the even integer (2.5 -> 2, -0.5 -> -0), as torch's own "
+                                   "rounding does; floor(x + 0.5) and Python's int() do not.", "RoundSTE.forward"))
     unchanged(report, "RoundSTE", [ROUND_X])
 
 
@@ -387,12 +391,13 @@ def test_muladd_is_a_function(student):
 @number("3.17")
 @tags("MulAdd")
 def test_muladd_forward(student, case):
-    """MulAdd: forward is x * w + b with broadcasting (float32), inputs unchanged"""
+    """MulAdd: forward multiplies by w and adds b elementwise, with broadcasting (float32), inputs unchanged"""
     args = muladd_inputs(case, torch.float32)
     report = apply(student, "MulAdd", args, call="(x, w, b)")
     x, w, b = args
     checks.tensor(report["out"], x * w + b, name="MulAdd", what="the output of MulAdd.apply(x, w, b)",
-                  hint="x * w + b: elementwise product, broadcasting w and b against x (not x @ w).")
+                  hint=checks.Hint("An elementwise product with w plus b, broadcasting w and b against x (not a "
+                                   "matrix product).", "MulAdd.forward"))
     unchanged(report, "MulAdd", args)
 
 
@@ -421,8 +426,8 @@ def test_muladd_saves_with_save_for_backward(student):
     no_ctx_attributes(report, "MulAdd")
     checks.that(report["saved_count"] >= 2, f"MulAdd saved {report['saved_count']} tensor(s) with "
                 "ctx.save_for_backward; backward needs at least x and w.",
-                hint="ctx.save_for_backward(x, w, b) in forward (b for its shape), then "
-                     "x, w, b = ctx.saved_tensors in backward.")
+                hint=checks.Hint("Save x, w and b in forward (b for its shape) and read them back in backward.",
+                                 "MulAdd.save"))
 
 
 # ---------------------------------------------------------------- 3.20 ScaleBy

@@ -61,7 +61,7 @@ def test_mean_poly_forward_shapes(student, reference, shape, dtype):
     got = tuple_of(call.value, 4, "mean_poly_forward", "(a, b, c, y)")
     for what, value, expected in zip("abcy", got, reference.mean_poly_forward(x)):
         check_tensor(value, expected, name="mean_poly_forward", what=what,
-                     shape_hint="a, b, c have the shape of x; y = c.mean() is 0-D.")
+                     shape_hint="a, b, c have the shape of x; y, a mean, is 0-D.")
     public.unchanged(call, [randn(shape, 3, dtype)], "mean_poly_forward")
 
 
@@ -90,7 +90,8 @@ def test_sum_square_grad_shapes(student, reference, shape, dtype):
     x = randn(shape, 5, dtype, scale=3.0)
     call = call_without_autograd(student, "sum_square_grad", x)
     check_tensor(call.value, reference.sum_square_grad(x), name="sum_square_grad",
-                 shape_hint="The gradient has the shape of x.", hint="dt/dx = 2 * (x + 5).")
+                 shape_hint="The gradient has the shape of x.", hint=checks.Hint("Differentiate the square with the chain rule.",
+                                                                    "sum_square_grad.formula"))
     public.unchanged(call, [randn(shape, 5, dtype, scale=3.0)], "sum_square_grad")
 
 
@@ -121,8 +122,10 @@ def test_sigmoid_backward_shapes(student, reference, shape, dtype):
     call = call_without_autograd(student, "sigmoid_backward", x, grad_out)
     s = torch.sigmoid(x)
     check_tensor(call.value, reference.sigmoid_backward(x, grad_out), name="sigmoid_backward",
-                 mistakes=[(s * (1 - s), "sigmoid_backward ignores grad_out: dL/dx = grad_out * s * (1 - s).", None)],
-                 hint="With s = torch.sigmoid(x): dL/dx = grad_out * s * (1 - s).")
+                 mistakes=[(s * (1 - s), "sigmoid_backward ignores grad_out: the local derivative must be "
+                            "multiplied by it.", None)],
+                 hint=checks.Hint("The sigmoid's derivative is written with the sigmoid itself; the chain rule "
+                                  "multiplies it by grad_out.", "sigmoid_backward.values"))
     public.unchanged(call, [randn(shape, 8, dtype, scale=3.0), randn(shape, 9, dtype, scale=2.0)],
                      "sigmoid_backward")
 

@@ -209,16 +209,19 @@ def test_product_grads_matrix(student):
 @number("2.3")
 @tags("mean_poly_forward")
 def test_mean_poly_forward(student):
-    """mean_poly_forward: (a, b, c, y) at x = [0., 1., 2.], y 0-D"""
+    """mean_poly_forward: the four intermediate values at x = [0., 1., 2.], y 0-D"""
     x = torch.tensor([0.0, 1.0, 2.0])
     call = call_without_autograd(student, "mean_poly_forward", x)
     a, b, c, y = tuple_of(call.value, 4, "mean_poly_forward", "(a, b, c, y)")
-    check_tensor(a, torch.tensor([2.0, 3.0, 4.0]), name="mean_poly_forward", what="a", hint="a = x + 2.")
-    check_tensor(b, torch.tensor([4.0, 9.0, 16.0]), name="mean_poly_forward", what="b", hint="b = a ** 2.")
-    check_tensor(c, torch.tensor([7.0, 12.0, 19.0]), name="mean_poly_forward", what="c", hint="c = b + 3.")
+    check_tensor(a, torch.tensor([2.0, 3.0, 4.0]), name="mean_poly_forward", what="a",
+                 hint=checks.Hint("a is the first step of the docstring's formula.", "mean_poly_forward.a"))
+    check_tensor(b, torch.tensor([4.0, 9.0, 16.0]), name="mean_poly_forward", what="b",
+                 hint=checks.Hint("b squares a.", "mean_poly_forward.b"))
+    check_tensor(c, torch.tensor([7.0, 12.0, 19.0]), name="mean_poly_forward", what="c",
+                 hint=checks.Hint("c adds the constant of the docstring's formula to b.", "mean_poly_forward.c"))
     check_tensor(y, torch.tensor(38.0 / 3.0), name="mean_poly_forward", what="y",
-                 shape_hint="y = c.mean() is 0-D (shape ()); do not keep a dimension.",
-                 mistakes=[(torch.tensor(38.0), "mean_poly_forward returned the sum of c as y; y is c.mean().", None)])
+                 shape_hint="y, the mean of c, is 0-D (shape ()); do not keep a dimension.",
+                 mistakes=[(torch.tensor(38.0), "mean_poly_forward returned the sum of c as y; y is the mean.", None)])
     unchanged(call, [torch.tensor([0.0, 1.0, 2.0])], "mean_poly_forward")
 
 
@@ -229,7 +232,7 @@ def mean_poly_mistakes(x: torch.Tensor, name: str = "mean_poly_grad"):
     return [
         (2 * (x + 2), f"{name}'s result is n times too large: it is missing the 1/n of the mean.", NEEDS_1_OVER_N),
         (2 * (x + 2) / len(x), f"{name} divides by len(x) instead of the number of elements.", MEAN_N_HINT),
-        ((x + 2) / n, f"{name}'s result is half the gradient: d(a ** 2)/da = 2 * a.", None),
+        ((x + 2) / n, f"{name}'s result is half the gradient: the derivative of a squared is twice a.", None),
     ]
 
 
@@ -269,9 +272,10 @@ def test_sum_square_grad_example(student):
     call = call_without_autograd(student, "sum_square_grad", x)
     check_tensor(call.value, torch.full((3, 2), 12.0), name="sum_square_grad",
                  shape_hint="The gradient has the shape of x; do not sum it.",
-                 mistakes=[(torch.full((3, 2), 2.0), "sum_square_grad returned 2 * x; the inner function is x + 5: "
-                            "dt/dx = 2 * (x + 5).", None)],
-                 hint="d/dx ((x + 5) ** 2 + 1) = 2 * (x + 5); .sum() passes the gradient 1 to each entry.")
+                 mistakes=[(torch.full((3, 2), 2.0), "sum_square_grad returned twice x; the chain rule also applies to the "
+                            "inner function (x plus 5).", None)],
+                 hint=checks.Hint("Differentiate the square with the chain rule; .sum() passes the gradient 1 "
+                                  "to each entry.", "sum_square_grad.values"))
     unchanged(call, [torch.ones(3, 2)], "sum_square_grad")
 
 
@@ -284,7 +288,7 @@ def test_sum_square_grad_values(student):
     call = call_without_autograd(student, "sum_square_grad", x)
     check_tensor(call.value, 2 * (x + 5), name="sum_square_grad",
                  mistakes=[(2 * (x + 5) / 4, "sum_square_grad divides by n, but t is a sum, not a mean.", None)],
-                 hint="d/dx ((x + 5) ** 2 + 1) = 2 * (x + 5).")
+                 hint=checks.Hint("Differentiate the square with the chain rule.", "sum_square_grad.formula"))
     unchanged(call, [x.clone()], "sum_square_grad")
 
 
@@ -329,9 +333,11 @@ def test_sigmoid_backward(student):
     s = torch.sigmoid(x)
     call = call_without_autograd(student, "sigmoid_backward", x, grad_out)
     check_tensor(call.value, grad_out * s * (1 - s), name="sigmoid_backward",
-                 mistakes=[(s * (1 - s), "sigmoid_backward ignores grad_out: dL/dx = grad_out * s * (1 - s).",
+                 mistakes=[(s * (1 - s), "sigmoid_backward ignores grad_out: the local derivative must be "
+                            "multiplied by it.",
                             "The chain rule multiplies the local derivative by the upstream gradient grad_out.")],
-                 hint="With s = torch.sigmoid(x): dL/dx = grad_out * s * (1 - s).")
+                 hint=checks.Hint("The sigmoid's derivative is written with the sigmoid itself; the chain rule "
+                                  "multiplies it by grad_out.", "sigmoid_backward.values"))
     unchanged(call, [x.clone(), grad_out.clone()], "sigmoid_backward")
 
 
@@ -347,9 +353,12 @@ def linear_inputs():
 
 LINEAR_PARTS = ["dL/dx", "dL/dweight", "dL/dbias"]
 LINEAR_HINTS = {
-    "dL/dx": "dL/dx = grad_out @ weight, shape (N, in) like x.",
-    "dL/dweight": "dL/dweight = grad_out.T @ x, shape (out, in) like weight.",
-    "dL/dbias": "dL/dbias = grad_out.sum(dim=0): the bias is added to every row, so sum over the batch.",
+    "dL/dx": checks.Hint("dL/dx is a matrix product of grad_out and weight, shape (N, in) like x.",
+                         "linear_backward.x"),
+    "dL/dweight": checks.Hint("dL/dweight is a matrix product of grad_out (transposed) and x, shape (out, in) "
+                              "like weight.", "linear_backward.weight"),
+    "dL/dbias": checks.Hint("The bias is added to every row, so dL/dbias sums grad_out over the batch.",
+                            "linear_backward.bias"),
 }
 
 
@@ -418,9 +427,9 @@ def expected_gradient(function: str, x: torch.Tensor) -> torch.Tensor:
     return grad.to(x.dtype)
 
 
-AUTOGRAD_FRESH_HINT = ("Work on a fresh leaf: xg = x.detach().clone().requires_grad_(True); then "
-                       "torch.autograd.grad(f(xg), xg)[0] (or f(xg).backward() and xg.grad), and "
-                       "return it detached.")
+AUTOGRAD_FRESH_HINT = checks.Hint("Work on a fresh leaf that requires grad, made from a detached copy of x, so "
+                                   "that x itself is left alone; then take the gradient of f at it.",
+                                   "autograd_grad.fresh")
 
 
 def check_autograd_grad(report: dict, x: torch.Tensor, requires_grad: bool, expected: torch.Tensor,
@@ -440,7 +449,8 @@ def check_autograd_grad(report: dict, x: torch.Tensor, requires_grad: bool, expe
                 and torch.equal(second["value"], first["value"]),
                 f"autograd_grad gave a different answer the second time it was called ({when}): "
                 "gradients accumulate.",
-                hint="x.grad adds up over backward() calls. " + AUTOGRAD_FRESH_HINT,
+                hint=checks.Hint("x.grad adds up over backward() calls. " + AUTOGRAD_FRESH_HINT.mistake,
+                                 "autograd_grad.accumulates"),
                 details=f"first: {first['value']}, second: {second['value']}")
     checks.that(report["x_requires_grad_after"] == requires_grad,
                 f"autograd_grad changed x.requires_grad ({when}): x must be left as it was.",
@@ -515,8 +525,8 @@ def test_central_difference_default_eps(student):
 
 # ---------------------------------------------------------------- 2.15 relative_error
 
-RELATIVE_ERROR_HINT = ("Compute (a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8), take .max() and "
-                       "turn it into a Python float with .item(); handle empty inputs first.")
+RELATIVE_ERROR_HINT = checks.Hint("Divide |a - b| by |a| + |b| (clamped away from 0), take the largest and "
+                                   "turn it into a Python float; handle empty inputs first.", "relative_error")
 
 
 def relative_error_of(a: torch.Tensor, b: torch.Tensor) -> float:

@@ -22,7 +22,8 @@ FIXED_ENTRIES = {
     "zeros_like": torch.zeros(2, 2, dtype=torch.int64),
 }
 ENTRY_HINTS = {
-    "from_list": "torch.tensor([[1, 2], [3, 4]]) keeps the integers (int64); torch.Tensor(...) would make float32.",
+    "from_list": checks.Hint("A list of Python ints gives an int64 tensor with torch.tensor; torch.Tensor(...) "
+                             "makes float32.", "make_tensors.from_list"),
     "ones": "The shape is (3, 2): three rows, two columns.",
     "arange": "torch.arange(6) gives the int64 integers 0..5 (the function is arange, one r).",
     "float_range": "torch.arange(0.0, 1.0, 0.25) gives float32 [0.0, 0.25, 0.5, 0.75].",
@@ -76,8 +77,8 @@ def test_make_tensors_random_entries(student):
     result, _ = entries(student)
     g = torch.Generator().manual_seed(42)
     expected = {"rand": torch.rand(2, 3, 4, generator=g), "randn": torch.randn(3, generator=g)}
-    hint = ("Create g = torch.Generator().manual_seed(seed), then draw torch.rand(2, 3, 4, generator=g) "
-            "and after it torch.randn(3, generator=g), in that order.")
+    hint = checks.Hint("Draw both from ONE generator seeded with `seed`: rand first, then randn, each "
+                       "with generator=g.", "make_tensors.random")
     for key, value in expected.items():
         checks.that(key in result, f"make_tensors has no entry {key!r}.")
         checks.tensor(result[key], value, name="make_tensors", what=f"entry {key!r}", hint=hint)
@@ -124,7 +125,8 @@ def test_shared_from_numpy(student):
                   dtype_hint="Keep the array's dtype: torch.from_numpy does.")
     checks.that(call.shares_memory_with_arg(0),
                 "shared_from_numpy returned a copy: writing into the array would not change the tensor.",
-                hint="torch.tensor(a) copies the data; torch.from_numpy(a) shares it.")
+                hint=checks.Hint("torch.tensor copies the array's data; use the NumPy bridge that shares it.",
+                                 "shared_from_numpy.copy"))
 
 
 @weight(1)
@@ -138,7 +140,8 @@ def test_copied_from_numpy(student):
                   dtype_hint="Keep the array's dtype (int32 here).")
     checks.that(not call.shares_memory_with_arg(0),
                 "copied_from_numpy shares memory with the array: changing the array would change the tensor.",
-                hint="torch.from_numpy shares memory; torch.tensor(a) (or .clone()) copies.")
+                hint=checks.Hint("torch.from_numpy shares memory with the array; make a copy instead.",
+                                 "copied_from_numpy.shared"))
 
 
 @weight(1)
@@ -149,7 +152,8 @@ def test_to_numpy_requires_grad(student):
     t = torch.tensor([1.5, -2.0, 3.25], requires_grad=True)
     value = student.to_numpy(t)
     checks.is_type(value, np.ndarray, "to_numpy",
-                   hint="Return t.detach().cpu().numpy().")
+                   hint=checks.Hint("Return a NumPy array: detach the tensor from autograd, bring it to the CPU, "
+                                    "then convert it.", "to_numpy.type"))
     checks.that(value.dtype == np.float32 and value.shape == (3,), "to_numpy changed the dtype or shape.",
                 details=f"got dtype {value.dtype}, shape {value.shape}; expected float32, (3,)")
     checks.that(np.array_equal(value, np.array([1.5, -2.0, 3.25], dtype=np.float32)),
@@ -282,7 +286,8 @@ def test_add_inplace(student):
     call = student.call("add_inplace", x, y)
     checks.tensor(call.value, torch.tensor([11.0, 22.0, 33.0]), name="add_inplace")
     checks.that(call.is_arg(0), "add_inplace returned a new tensor instead of x itself.",
-                hint="x.add_(y) (or x += y) changes x and returns it; x + y makes a new tensor.")
+                hint=checks.Hint("An out-of-place addition makes a new tensor; use the in-place form, which "
+                                 "changes x and returns it.", "add_inplace.new"))
     checks.tensor(call.args_after[0], torch.tensor([11.0, 22.0, 33.0]), name="add_inplace", what="x afterwards")
     checks.tensor(call.args_after[1], y, name="add_inplace", what="y afterwards",
                   hint="Only x may change.")
@@ -311,7 +316,8 @@ def test_first_row(student):
     x = grid()
     call = student.call("first_row", x)
     checks.tensor(call.value, x[0], name="first_row",
-                  shape_hint="x[0] is row 0 with shape (cols,); x[:1] keeps a dimension: (1, cols).")
+                  shape_hint=checks.Hint("Indexing row 0 with an integer gives shape (cols,); a slice keeps a "
+                                         "dimension: (1, cols).", "first_row.shape"))
     checks.inputs_unchanged(call, [grid()], name="first_row")
 
 
@@ -323,9 +329,10 @@ def test_second_column(student):
     x = grid()
     call = student.call("second_column", x)
     checks.tensor(call.value, x[:, 1], name="second_column",
-                  shape_hint="A column of a (rows, cols) tensor has shape (rows,): x[:, 1]. "
-                             "x[:1] is the first ROW, shape (1, cols).",
-                  hint="Column 1 is x[:, 1] (all rows, column index 1).")
+                  shape_hint=checks.Hint("A column of a (rows, cols) tensor has shape (rows,): index every row "
+                                         "and one column. x[:1] is the first ROW, shape (1, cols).",
+                                         "second_column.shape"),
+                  hint=checks.Hint("Column 1 is all rows at column index 1.", "second_column.values"))
     checks.inputs_unchanged(call, [grid()], name="second_column")
 
 
@@ -333,11 +340,12 @@ def test_second_column(student):
 @number("1.22")
 @tags("last_column_first_two_rows")
 def test_last_column_first_two_rows(student):
-    """last_column_first_two_rows: x[:2, -1], shape (2,)"""
+    """last_column_first_two_rows: the last column of rows 0 and 1, shape (2,)"""
     x = grid()
     checks.tensor(student.last_column_first_two_rows(x), torch.tensor([3, 7]),
                   name="last_column_first_two_rows",
-                  hint="Rows 0 and 1 (:2), last column (-1): x[:2, -1].")
+                  hint=checks.Hint("Rows 0 and 1 (a slice up to 2), the last column (index -1).",
+                                    "last_column_first_two_rows.values"))
 
 
 @weight(1)
@@ -429,5 +437,6 @@ def test_to_device_moves_to_the_gpu(student):
 def test_to_numpy_from_the_gpu(student):
     """GPU: to_numpy brings a GPU tensor that requires grad back as a NumPy array"""
     back = student.to_numpy(torch.arange(4.0, device="cuda", requires_grad=True))
-    checks.is_type(back, np.ndarray, "to_numpy", hint="t.detach().cpu().numpy() works for GPU tensors.")
+    checks.is_type(back, np.ndarray, "to_numpy", hint=checks.Hint("A GPU tensor must come to the CPU (and leave autograd) "
+                                                      "before it becomes a NumPy array.", "to_numpy.gpu"))
     checks.that(np.array_equal(back, np.arange(4.0, dtype=np.float32)), "to_numpy returned the wrong values.")
