@@ -34,6 +34,7 @@ from autograder import results
 from autograder.course import Assignment
 from autograder.isolation.launch import python_command
 from autograder.record import SessionRecord
+from autograder.report import hidden_points
 from autograder.settings import SessionSettings, write as write_settings
 from autograder.submission.prepare import SubmissionProblem, prepare
 
@@ -211,6 +212,8 @@ def _conclude(submission: Submission, status: str) -> dict:
             outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
             if record.tampered:
                 outcome["extra_data"] = {"tampered": record.tampered}
+            if submission.settings is not None and submission.settings.public_only:   # a student's check
+                outcome.setdefault("extra_data", {})["hidden_points"] = hidden_points(submission.settings.assignment)
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")
