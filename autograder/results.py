@@ -218,7 +218,7 @@ def error_results(message: str, manifest: Sequence[TestInfo] = ()) -> dict:
 
 def _not_graded(message: str, manifest: Sequence[TestInfo]) -> dict:
     first_line = clean_text(message).strip().split("\n", 1)[0]
-    note = "Not graded: " + first_line[:SHORT_LIMIT]
+    note = "Not graded: " + shorten(first_line, SHORT_LIMIT)
     tests = []
     for test in manifest:
         entry: dict[str, Any] = {"name": _test_name(test)}
@@ -267,6 +267,21 @@ def clean_text(text: str, limit: int = OUTPUT_LIMIT) -> str:
     cleaned = _clean(text)
     middle = len(cleaned) // 2
     return _shorten(cleaned[:middle], cleaned[middle:], 0, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut after a sentence, a clause or a line rather than in
+    the middle of one (a word as a last resort), with " ..." marking the cut."""
+    if len(text) <= limit:
+        return text
+    room = text[:max(limit - 4, 0)]
+    ends = [match.end() for match in _SENTENCE_END.finditer(room)]
+    space = room.rfind(" ")
+    cut = ends[-1] if ends and ends[-1] > limit // 2 else space if space > limit // 2 else len(room)
+    return room[:cut].rstrip() + " ..."
+
+
+_SENTENCE_END = re.compile(r"[.!?;:,)](?=\s)|\n")
 
 
 def _text(value: Any) -> str:

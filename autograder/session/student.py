@@ -30,7 +30,7 @@ from autograder import environment
 from autograder import memory
 from autograder.submission.program import Outcome, Program, Statement, plan
 from autograder.submission.reach import Reach
-from autograder.results import clean_text
+from autograder.results import SHORT_LIMIT, clean_text, shorten
 from autograder.isolation.sandbox import MEMORY_MB
 from autograder.submission.source import from_script
 from autograder.session.child_process import ChildDied, ChildError, ChildFailedToStart, ChildGarbled, ChildTimeout, ChildProcess
@@ -429,7 +429,8 @@ class Student:
             self._note_tampering(reply, what)
             return reply
         except ChildFailedToStart as error:
-            raise GraderBroken(f"The grader could not start the process that runs your code ({error}). "
+            raise GraderBroken(f"The grader could not start the process that runs your code "
+                               f"({shorten(str(error), SHORT_LIMIT)}). "
                                "This is a problem of the autograder's set-up, not of your code: "
                                "please tell your instructor.") from None
         finally:

@@ -92,7 +92,8 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
     processes.become_subreaper()
     ids = sandbox.identity()
     sandbox.protect_kit()
-    print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
+    if options.verbose or os.geteuid() == 0:   # for Gradescope's log; a student's check needs none of it
+        print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
     assignment = Assignment.get(assignment_name)
     batch = [Submission(Path(s), o, Path(tempfile.mkdtemp(prefix="autograder-")), sandbox.scratch_folder(ids))
              for s, o in items]
@@ -199,7 +200,7 @@ def _conclude(submission: Submission, status: str) -> dict:
             outcome = results.error_results(
                 f"{record.grader_error}\nYour submission was not graded (the grader tried {tries}).",
                 record.manifest)
-            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": record.grader_error[:500]}
+            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": results.shorten(record.grader_error, 500)}
         elif not record.manifest:
             outcome = results.error_results(
                 "The autograder could not collect its tests" + (f" ({status})" if status else "")
