@@ -68,3 +68,23 @@ def test_a_public_only_table_says_what_the_hidden_tests_add():
     assert "Total: 1.0 / 32.0" in table and "worth 16.0 more points" in table and "out of 48.0" in table
     del outcome["extra_data"]
     assert "hidden" not in format_table(outcome).lower()
+
+
+def test_the_student_bundle_ships_the_points_file():
+    from autograder.course import Assignment
+    from autograder.instructor.bundles import package_files
+
+    shipped = {inside for inside, _ in package_files(Assignment.get("tensors"), student=True)}
+    assert "autograder/points.json" in shipped and "autograder/graders/tensors/test_hidden.py" not in shipped
+
+
+@pytest.mark.slow
+def test_a_check_of_the_stub_says_what_the_hidden_tests_add(tmp_path):
+    from autograder.course import Assignment
+    from autograder.supervisor.grade import Options, grade
+
+    outcome = grade("tensors", Assignment.get("tensors").stub, tmp_path / "results.json", Options(public_only=True))
+    assert outcome["extra_data"]["hidden_points"] == hidden_points("tensors") > 0
+    assert f"worth {hidden_points('tensors'):.1f} more points" in format_table(outcome)
+    full = grade("tensors", Assignment.get("tensors").stub, tmp_path / "full.json")
+    assert "hidden_points" not in full.get("extra_data", {})
