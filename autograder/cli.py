@@ -11,6 +11,7 @@ For instructors (`autograder/instructor/`, which the student bundle leaves out):
     autograder stubs [ASSIGNMENT ...] [--check]                     make stubs
     autograder build {autograder,student-bundle} [ASSIGNMENT ...]   make autograder, make student-bundle
     autograder bench [--quick | --regrade]                          make bench, make bench-regrade
+    autograder points [ASSIGNMENT ...] [--write]                    every test's points and visibility
 
 `autograder --help` lists the commands, `autograder COMMAND --help` each one's options. Each
 command's work is a plain `run(...)` function in its module; this file only reads the command
@@ -70,6 +71,7 @@ COMMANDS = {
     "stubs": "(instructors) write the stubs and the handouts' generated text",
     "build": "(instructors) build the Gradescope zip or the student bundle",
     "bench": "(instructors) time a grade against a bare `import torch`",
+    "points": "(instructors) list every test's points and visibility, and the totals for Gradescope",
 }
 
 
@@ -140,7 +142,17 @@ def build_parser() -> argparse.ArgumentParser:
     only.add_argument("--quick", action="store_true", help="leave out the regrade rate (the longest part)")
     only.add_argument("--regrade", action="store_true",
                       help="only the regrade rate: a parallel regrade vs one grade at a time")
+
+    points_arguments(command("points", points_command))
     return parser
+
+
+def points_arguments(points: argparse.ArgumentParser) -> None:
+    points.add_argument("assignments", nargs="*", choices=[[], *NAMES], metavar="ASSIGNMENT",
+                        help="default: every assignment with graders")
+    points.add_argument("--write", action="store_true",
+                        help="also store the public and hidden totals in autograder/points.json, which student "
+                             "bundles ship so that a check can say what the hidden tests are worth")
 
 
 def assignment_argument(parser: argparse.ArgumentParser) -> None:
@@ -242,6 +254,10 @@ def build_command(args: argparse.Namespace) -> int:
 
 def bench_command(args: argparse.Namespace) -> int:
     return instructor_tool("bench").run(regrade_only=args.regrade, quick=args.quick)
+
+
+def points_command(args: argparse.Namespace) -> int:
+    return instructor_tool("points").run(args.assignments, write=args.write)
 
 
 def instructor_tool(name: str) -> ModuleType:

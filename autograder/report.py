@@ -1,23 +1,34 @@
 """A score table for the terminal, made from a results dict.
 
 `print_table(results)` shows roughly what Gradescope will show: the top-level output, one row
-per test (number, name, tags, score, status) and the total. With `show_output=True` the first
-lines of every failing test's output follow the table. On a terminal the status is coloured;
+per test in the order of the test numbers (number, name, tags, visibility, score, status) and
+the total; a public-only check also says how many points the hidden tests add. With
+`show_output=True` the first lines of each failure's output follow the table, once for every
+test that failed with the same text. On a terminal the status is coloured;
 anywhere else the table is plain text. rich is imported only when a table is drawn.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import re
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 from autograder.results import NOT_COUNTED
 
 PLAIN_WIDTH = 100  # columns of the table when not drawing on a terminal
-TAGS_WIDTH = 24  # the tags column is a hint, not a list to read in full
+TAGS_WIDTH = 18  # the tags column is a hint, not a list to read in full
 OUTPUT_LINES = 10  # lines of each failing test's output shown by show_output
 OUTPUT_INDENT = 4
+NUMBERS_LISTED = 12  # test numbers named in the title of a failure shared by several tests
+# Each assignment's public and hidden points, written by `autograder points --write`: a student's
+# check runs only the public tests and has no hidden ones to count.
+POINTS_FILE = Path(__file__).resolve().parent / "points.json"
+SHOWN_VISIBILITY = {"visible": "visible", "after_due_date": "after due date", "after_published": "when published",
+                    "hidden": "never"}
 
 
 def format_table(results: dict, *, show_output: bool = False, width: int = PLAIN_WIDTH) -> str:
@@ -61,11 +72,33 @@ def _draw(console: Any, results: dict, show_output: bool) -> None:
     if output:
         console.print(Text(output))
         console.print()
+    tests = sorted(tests, key=lambda test: number_key(test.get("number")))
     console.print(_table(tests))
     possible = sum(_number(test.get("max_score")) for test in tests)
-    console.print(Text(f"Total: {_points(results.get('score'))} / {_points(possible)}", style="bold"))
+    console.print(Text(f"Total: {points_text(results.get('score'))} / {points_text(possible)}", style="bold"))
+    hidden = _number((results.get("extra_data") or {}).get("hidden_points"))
+    if hidden:
+        console.print(Text(f"This check ran the public tests only. Hidden tests worth {points_text(hidden)} more "
+                           f"points are graded on Gradescope: your score there is out of "
+                           f"{points_text(possible + hidden)}."))
     if show_output:
         _draw_failures(console, [test for test in tests if test.get("status") != "passed"])
+
+
+def number_key(number: Any) -> tuple:
+    """Tests in the order of their numbers ("1.2" before "1.10"); tests without one come last."""
+    if number is None or number == "":
+        return (1,)
+    parts = re.split(r"[.\s]+", str(number).strip())
+    return (0, *((0, int(part), "") if part.isdigit() else (1, 0, part) for part in parts))
+
+
+def hidden_points(assignment: str) -> float:
+    """The points of `assignment`'s hidden tests, as `autograder points --write` stored them (0 if unknown)."""
+    try:
+        return _number(json.loads(POINTS_FILE.read_text(encoding="utf-8"))[assignment]["hidden"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0.0
 
 
 def _table(tests: list[dict]) -> Any:
@@ -77,12 +110,14 @@ def _table(tests: list[dict]) -> Any:
     table.add_column("#", justify="right", no_wrap=True)
     table.add_column("Test", overflow="fold")
     table.add_column("Tags", overflow="ellipsis", no_wrap=True, max_width=TAGS_WIDTH)
+    table.add_column("Shown", no_wrap=True, min_width=max(map(len, SHOWN_VISIBILITY.values())))
     table.add_column("Score", justify="right", no_wrap=True)
     table.add_column("Status", no_wrap=True)
     for test in tests:
         table.add_row(Text(str(test.get("number", ""))), Text(str(test.get("name", ""))),
                       Text(", ".join(str(tag) for tag in test.get("tags") or [])),
-                      Text(f"{_points(test.get('score'))}/{_points(test.get('max_score'))}"),
+                      Text(SHOWN_VISIBILITY.get(str(test.get("visibility")), "visible")),
+                      Text(f"{points_text(test.get('score'))}/{points_text(test.get('max_score'))}"),
                       _status(test))
     return table
 
@@ -98,16 +133,30 @@ def _status(test: dict) -> Any:
 
 
 def _draw_failures(console: Any, failing: list[dict]) -> None:
+    """Each failure's text once, under the tests that failed with it."""
     from rich.padding import Padding
     from rich.text import Text
 
+    groups: dict[str, list[dict]] = {}
     for test in failing:
-        title = " ".join(part for part in (str(test.get("number", "")), str(test.get("name", ""))) if part)
+        groups.setdefault(str(test.get("output") or "(no output)"), []).append(test)
+    for output, tests in groups.items():
         console.print()
-        console.print(Text(f"{title} ({_points(test.get('score'))}/{_points(test.get('max_score'))}):",
-                           style="bold"))
-        console.print(Padding(Text(_first_lines(str(test.get("output") or "(no output)"))),
-                              (0, 0, 0, OUTPUT_INDENT), expand=False))
+        console.print(Text(_failure_title(tests), style="bold"))
+        console.print(Padding(Text(_first_lines(output)), (0, 0, 0, OUTPUT_INDENT), expand=False))
+
+
+def _failure_title(tests: list[dict]) -> str:
+    score = points_text(sum(_number(test.get("score")) for test in tests))
+    possible = points_text(sum(_number(test.get("max_score")) for test in tests))
+    if len(tests) == 1:
+        (test,) = tests
+        title = " ".join(part for part in (str(test.get("number", "")), str(test.get("name", ""))) if part)
+        return f"{title} ({score}/{possible}):"
+    numbers = list(dict.fromkeys(str(test["number"]) for test in tests if test.get("number")))
+    listed = ", ".join(numbers[:NUMBERS_LISTED]) + (f" and {len(numbers) - NUMBERS_LISTED} more"
+                                                   if len(numbers) > NUMBERS_LISTED else "")
+    return f"{len(tests)} tests" + (f" ({listed})" if listed else "") + f" failed with the same message ({score}/{possible}):"
 
 
 def _first_lines(text: str, count: int = OUTPUT_LINES) -> str:
@@ -124,7 +173,7 @@ def _number(value: Any) -> float:
         return 0.0
 
 
-def _points(value: Any) -> str:
+def points_text(value: Any) -> str:
     """1 -> "1.0", 0.25 -> "0.25", 1/3 -> "0.33"."""
     text = f"{_number(value):.2f}".rstrip("0")
     return text + "0" if text.endswith(".") else text

@@ -41,6 +41,8 @@ OUTPUT_LIMIT = 10_000  # characters of one test's output
 TOP_OUTPUT_LIMIT = 20_000  # characters of the top-level output
 NAME_LIMIT = 300  # characters of a test name or a tag
 SHORT_LIMIT = 300  # characters of an error message repeated in every test
+SHARED = 3  # visible tests failing with the same text, for the text to be summed up at the top
+LONG_SHARED = 300  # characters of a shared text beyond which the tests keep only its first line
 
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "results.schema.json"
 
@@ -95,13 +97,43 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
     tests = [_scored_test(test, deciding.get(test.id)) for test in manifest]
     results: dict[str, Any] = {
         "score": _total(tests),
-        "output": clean_text(output, TOP_OUTPUT_LIMIT),
+        "output": clean_text(_say_once(tests, _text(output)), TOP_OUTPUT_LIMIT),
         **PLAIN_TEXT_FORMATS,
         "tests": tests,
     }
     if execution_time is not None:
         results["execution_time"] = round(float(execution_time), 2)
     return results
+
+
+def _say_once(tests: list[dict], output: str) -> str:
+    """`output` followed by one line for each failure text that several visible tests share.
+
+    The line names the tests (by number) and gives the text's first line; a long shared text is
+    written out whole there, once, and those tests keep only its first line. Only visible tests
+    take part: the top-level output is shown to students before their other tests are."""
+    groups: dict[str, list[dict]] = {}
+    for test in tests:
+        if test["status"] == "failed" and test["visibility"] == "visible" and test["output"]:
+            groups.setdefault(test["output"], []).append(test)
+    lines = []
+    for text, group in groups.items():
+        if len(group) < SHARED:
+            continue
+        numbers = list(dict.fromkeys(test["number"] for test in group if "number" in test))
+        which = f" ({', '.join(numbers)})" if numbers else ""
+        first = text.split("\n", 1)[0]
+        if len(text) <= LONG_SHARED:
+            lines.append(f"- {len(group)} tests{which}: {first}")
+            continue
+        lines.append(f"- {len(group)} tests{which}:\n" + "\n".join("    " + line for line in text.split("\n")))
+        for test in group:
+            test["output"] = shorten(first, SHORT_LIMIT) + f"\n(The whole message is at the top of the results: " \
+                                                           f"{len(group)} tests failed with it.)"
+    if not lines:
+        return output
+    return (output.rstrip("\n") + "\n\n" if output.strip() else "") + \
+        "Failures that several tests share:\n" + "\n".join(lines)
 
 
 def _deciding_verdicts(verdicts: Iterable[Verdict], known_ids: set[str]) -> dict[str, Verdict]:
@@ -218,7 +250,7 @@ def error_results(message: str, manifest: Sequence[TestInfo] = ()) -> dict:
 
 def _not_graded(message: str, manifest: Sequence[TestInfo]) -> dict:
     first_line = clean_text(message).strip().split("\n", 1)[0]
-    note = "Not graded: " + first_line[:SHORT_LIMIT]
+    note = "Not graded: " + shorten(first_line, SHORT_LIMIT)
     tests = []
     for test in manifest:
         entry: dict[str, Any] = {"name": _test_name(test)}
@@ -267,6 +299,21 @@ def clean_text(text: str, limit: int = OUTPUT_LIMIT) -> str:
     cleaned = _clean(text)
     middle = len(cleaned) // 2
     return _shorten(cleaned[:middle], cleaned[middle:], 0, limit)
+
+
+def shorten(text: str, limit: int) -> str:
+    """`text` in at most `limit` characters, cut after a sentence, a clause or a line rather than in
+    the middle of one (a word as a last resort), with " ..." marking the cut."""
+    if len(text) <= limit:
+        return text
+    room = text[:max(limit - 4, 0)]
+    ends = [match.end() for match in _SENTENCE_END.finditer(room)]
+    space = room.rfind(" ")
+    cut = ends[-1] if ends and ends[-1] > limit // 2 else space if space > limit // 2 else len(room)
+    return room[:cut].rstrip() + " ..."
+
+
+_SENTENCE_END = re.compile(r"[.!?;:,)](?=\s)|\n")
 
 
 def _text(value: Any) -> str:

@@ -687,3 +687,38 @@ def test_results_do_not_share_state_with_the_manifest():
     outcome["tests"][0]["tags"].append("z")
     assert manifest[0].tags == ("x",) and build(manifest=manifest)["tests"][0]["tags"] == ["x"]
 
+
+
+# --- a failure shared by several tests is said once ----------------------------------------
+
+
+def _shared(visibility="visible", count=3, text="f is not implemented yet: it still raises NotImplementedError."):
+    manifest = [TestInfo(f"t::{i}", f"T{i}", f"1.{i // 2 + 1}", 1.0, visibility, ()) for i in range(count)]
+    manifest.append(TestInfo("t::other", "Other", "2.1", 2.0, visibility, ()))
+    verdicts = [Verdict(test.id, "failed", text) for test in manifest[:-1]] + [Verdict("t::other", "passed")]
+    return build(*verdicts, manifest=manifest, output="Graded f.py.")
+
+
+def test_a_short_failure_shared_by_several_tests_is_summed_up_once_at_the_top():
+    outcome = _shared()
+    message = "f is not implemented yet: it still raises NotImplementedError."
+    assert outcome["output"] == f"Graded f.py.\n\nFailures that several tests share:\n- 3 tests (1.1, 1.2): {message}"
+    assert [t["output"] for t in outcome["tests"][:3]] == [message] * 3
+    assert [(t["score"], t["status"]) for t in outcome["tests"]] == [(0, "failed")] * 3 + [(2.0, "passed")]
+
+
+def test_a_long_shared_failure_is_written_out_once_and_the_tests_keep_its_first_line():
+    text = "Your file could not be loaded, so nothing in it could be graded.\nHint: " + "fix it. " * 60
+    outcome = _shared(text=text)
+    assert outcome["output"].count("fix it.") == 60 and "    Hint: fix it." in outcome["output"]
+    for test in outcome["tests"][:3]:
+        assert test["output"].startswith("Your file could not be loaded, so nothing in it could be graded.\n")
+        assert "fix it" not in test["output"] and "3 tests failed with it" in test["output"]
+    assert outcome["score"] == 2.0
+
+
+def test_only_visible_failures_shared_by_at_least_three_tests_are_summed_up():
+    assert _shared(count=2)["output"] == "Graded f.py."
+    for visibility in ("after_due_date", "after_published", "hidden"):
+        outcome = _shared(visibility=visibility, text="x\n" * 400)
+        assert outcome["output"] == "Graded f.py." and all(t["output"].startswith("x\nx\n") for t in outcome["tests"][:3])

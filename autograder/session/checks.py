@@ -187,10 +187,16 @@ def inputs_unchanged(call: Call, originals: list, *, name: str) -> None:
     """No argument may be modified by the call."""
     for position, (before, after) in enumerate(zip(originals, call.args_after)):
         if not same_data(before, after):
-            fail(f"{name} modified its input (argument {position + 1}).",
+            fail(f"{name} modified its input {_argument(call, position)}.",
                  hint=Hint("Do not change the tensors you are given: use out-of-place operations "
                            "(not +=, not the methods ending in _), or work on a .clone().",
                            "checks.inputs_unchanged"))
+
+
+def _argument(call: Call, position: int) -> str:
+    """`w` when the function's parameters are known, else "(argument 2)"."""
+    names = call.parameters
+    return f"`{names[position]}`" if position < len(names) else f"(argument {position + 1})"
 
 
 MAX_COMPARED = 10_000   # containers and items that one `same_data` looks at

@@ -30,7 +30,7 @@ from autograder import environment
 from autograder import memory
 from autograder.submission.program import Outcome, Program, Statement, plan
 from autograder.submission.reach import Reach
-from autograder.results import clean_text
+from autograder.results import SHORT_LIMIT, clean_text, shorten
 from autograder.isolation.sandbox import MEMORY_MB
 from autograder.submission.source import from_script
 from autograder.session.child_process import ChildDied, ChildError, ChildFailedToStart, ChildGarbled, ChildTimeout, ChildProcess
@@ -132,6 +132,7 @@ class Call:
     cause: str | None = None     # why a name the call needed was never set
     seed: int | None = None      # what the student's process seeded the global RNGs with
     tampered: tuple[str, ...] = ()   # kit code the submission changed around this call
+    parameters: tuple[str, ...] = ()   # the function's parameter names, as the submission spells them
 
     def _trusted(self) -> None:
         """Observations made while the kit's code was changed cannot be trusted: fail them."""
@@ -252,6 +253,7 @@ class Student:
     output_log: list[str] = field(default_factory=list)
     memory_mb: int = MEMORY_MB
     tampered: dict[str, str] = field(default_factory=dict)   # kit code the submission changed: when
+    _parameters: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.program is None:
@@ -275,7 +277,8 @@ class Student:
         reply = self._request("core:call", (name, args, kwargs), {}, name, timeout)
         if reply["ok"]:
             return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb,
-                        seed=self._seed + self._calls, tampered=self._tampered_in(reply))
+                        seed=self._seed + self._calls, tampered=self._tampered_in(reply),
+                        parameters=self.parameters(name))
         self.process.kill_strays()
         error = self._error(reply.get("error"))
         return Call(name, None, error, self.output_log[-1], self.memory_mb, self._cause(error, name))
@@ -302,6 +305,17 @@ class Student:
     def reach(self, function: str) -> Reach:
         """What `function`'s source reaches: its helpers, transitively, and the modules it uses."""
         return Reach(self.program, function)
+
+    def parameters(self, function: str) -> tuple[str, ...]:
+        """The positional parameter names of `function` as the submission defines it, for messages
+        ("`w`" rather than "argument 1"); () when it is not a plain `def` of the file."""
+        if function not in self._parameters:
+            nodes = [node for helper, node, _ in self.reach(function).definitions
+                     if helper == "" and isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))]
+            arguments = nodes[0].args if len(nodes) == 1 else None
+            self._parameters[function] = tuple(p.arg for p in [*arguments.posonlyargs, *arguments.args]) \
+                if arguments is not None else ()
+        return self._parameters[function]
 
     def tree(self) -> ast.Module:
         try:
@@ -415,7 +429,8 @@ class Student:
             self._note_tampering(reply, what)
             return reply
         except ChildFailedToStart as error:
-            raise GraderBroken(f"The grader could not start the process that runs your code ({error}). "
+            raise GraderBroken(f"The grader could not start the process that runs your code "
+                               f"({shorten(str(error), SHORT_LIMIT)}). "
                                "This is a problem of the autograder's set-up, not of your code: "
                                "please tell your instructor.") from None
         finally:

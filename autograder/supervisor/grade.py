@@ -34,6 +34,7 @@ from autograder import results
 from autograder.course import Assignment
 from autograder.isolation.launch import python_command
 from autograder.record import SessionRecord
+from autograder.report import hidden_points
 from autograder.settings import SessionSettings, write as write_settings
 from autograder.submission.prepare import SubmissionProblem, prepare
 
@@ -95,7 +96,8 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
     processes.become_subreaper()
     ids = sandbox.identity()
     sandbox.protect_kit()
-    print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
+    if options.verbose or os.geteuid() == 0:   # for Gradescope's log; a student's check needs none of it
+        print(f"autograder: {sandbox.describe_identity(ids)}", file=sys.stderr)
     assignment = Assignment.get(assignment_name)
     batch = [Submission(Path(s), o, Path(tempfile.mkdtemp(prefix="autograder-")), sandbox.scratch_folder(ids))
              for s, o in items]
@@ -203,7 +205,7 @@ def _conclude(submission: Submission, status: str) -> dict:
             outcome = results.error_results(
                 f"{record.grader_error}\nYour submission was not graded (the grader tried {tries}).",
                 record.manifest)
-            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": record.grader_error[:500]}
+            outcome["extra_data"] = {"status": GRADER_ERROR, "reason": results.shorten(record.grader_error, 500)}
         elif not record.manifest:
             outcome = results.error_results(
                 "The autograder could not collect its tests" + (f" ({status})" if status else "")
@@ -214,12 +216,15 @@ def _conclude(submission: Submission, status: str) -> dict:
                 notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
                              "tests that did not run score 0.")
             outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
+            settings = submission.settings or SessionSettings(assignment="", verdicts="")   # None: never prepared
             outcome["extra_data"] = {"tampered": record.tampered} if record.tampered else {}
-            if submission.settings.problem or submission.unparsed:
-                outcome["extra_data"].update(status=NOT_LOADED, reason=submission.settings.problem or
+            if settings.problem or submission.unparsed:
+                outcome["extra_data"].update(status=NOT_LOADED, reason=settings.problem or
                                              "no statement of the file could be parsed (syntax errors)")
             elif not record.finished:
                 outcome["extra_data"].update(status=STOPPED, reason=status or "the grader process ended unexpectedly")
+            if settings.public_only:   # a student's check: how much the hidden tests are worth
+                outcome["extra_data"]["hidden_points"] = hidden_points(settings.assignment)
             if not outcome["extra_data"]:
                 del outcome["extra_data"]
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
