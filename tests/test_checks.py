@@ -214,7 +214,8 @@ def test_regrade_summary_names_submissions_that_tampered(tmp_path):
         outcome = {"score": 1.0, "tests": [{"name": "t", "score": 1.0, "max_score": 1.0}]}
         if extra is not None:
             outcome["extra_data"] = extra
-        return regrade.Row(regrade.Submission(folder, None, names=["Ada"]), "graded", results=outcome)
+        return regrade.Row(regrade.Submission(folder, None, people=[regrade.Person(name="Ada")]), "graded",
+                           results=outcome)
 
     rows = [row("submission_1"), row("submission_2", {"tampered": [{"name": "autograder.child.probes.core.call",
                                                                      "when": "loading tensors.py"}]}),
