@@ -114,6 +114,10 @@ def test_text_by_level():
     assert hints.text(hint, "outcome", fixes) is None
     assert hints.text("Only x may change.", "mistake", {}) == "Only x may change."
     assert hints.text("Only x may change.", "outcome", {}) is None
+    led = hint.after("x changed nothing. ")
+    assert hints.text(led, "mistake", fixes) == "x changed nothing. " + hint.mistake
+    assert hints.text(led, "solution", fixes) == "x changed nothing. " + fixes["add_inplace.new"]
+    assert hints.text(led, "outcome", fixes) is None
     with pytest.raises(ValueError, match="unknown hint level 'all'"):
         hints.checked("all")
 

@@ -11,7 +11,8 @@ A grader passes `hint=` a plain string (shown at "mistake" and "solution") or a 
 `mistake` text, and the `key` of its fix in `hints.json` (`autograder/graders/<assignment>/hints.json`
 and, for the checks every assignment shares, `autograder/graders/hints.json`). Those files go
 into the Gradescope zip, never into the student bundle, whose checks therefore show at most the
-"mistake" hint.
+"mistake" hint. `Hint.after(lead)` puts a sentence first at both levels (what a failure showed,
+such as the learning rate a trajectory followed), so a fix in hints.json never repeats it.
 """
 
 from __future__ import annotations
@@ -32,6 +33,11 @@ class Hint:
 
     mistake: str
     key: str
+    lead: str = ""
+
+    def after(self, lead: str) -> "Hint":
+        """This hint with `lead` said first (at both levels)."""
+        return Hint(self.mistake, self.key, lead + self.lead)
 
 
 class UnknownLevel(ValueError):
@@ -60,5 +66,5 @@ def text(hint: str | Hint | None, level: str, fixes: dict[str, str]) -> str | No
     if hint is None or level == "outcome":
         return None
     if isinstance(hint, Hint):
-        return fixes.get(hint.key, hint.mistake) if level == "solution" else hint.mistake
+        return hint.lead + (fixes.get(hint.key, hint.mistake) if level == "solution" else hint.mistake)
     return hint
