@@ -24,10 +24,6 @@ from autograder.settings import SessionSettings
 
 pytest_plugins = ["pytester"]
 
-NOT_YET = {"linear_regression": "its hints still spell the solution (item 6, unfinished)",
-           "nn_module": "its hints still spell the solution (item 6, unfinished)"}
-
-
 def normal(text: str) -> str:
     """Whitespace collapsed, and none around punctuation: `x[:2, -1]` == `x[:2,-1]`."""
     return re.sub(r"\s*([^\w\s])\s*", r"\1", re.sub(r"\s+", " ", text)).strip()
@@ -85,8 +81,7 @@ def test_solution_lines_are_found():
     assert contains("use x.add_(y) here", "x.add_(y)") and not contains("max.add_(y)", "x.add_(y)")
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=[pytest.mark.xfail(reason=NOT_YET[n], strict=True)]
-                                               if n in NOT_YET else []) for n in course.NAMES])
+@pytest.mark.parametrize("name", course.NAMES)
 def test_no_solution_line_in_names_messages_or_mistake_hints(name):
     lines = solution_lines(name)
     leaks = [f"{where}:{line}: {code!r} in {text[:90]!r}"

@@ -10,9 +10,10 @@ from gradescope_utils.autograder_utils.decorators import number, tags, visibilit
 
 from autograder.session import checks
 from autograder.graders.linear_regression.test_public import (DATA_HINT, MANUAL_HINT, MSE_HINT, MSE_SHAPE_HINT,
-                                                              OPTIM_HINT, REBIND_HINT, SGD_HINT, check_manual_result,
+                                                              NO_GRAD_HINT, OPTIM_HINT, REBIND_HINT, SGD_HINT,
+                                                              check_manual_result,
                                                               check_optim_result, check_trajectory, diagnose,
-                                                              probe, run_manual, run_optim, run_sgd)
+                                                              param_names, probe, run_manual, run_optim, run_sgd)
 
 HIDDEN = "after_due_date"
 
@@ -40,7 +41,7 @@ def test_make_data_default_seed_and_keywords(student, reference):
     """make_data: keyword arguments, and seed 0 by default"""
     result = checks.is_type(student.make_data(n=25, noise=0.4), tuple, "make_data")
     X, y = reference.make_data(25, 0.4, 0)
-    checks.tensor(result[1], y, name="make_data", what="y", hint="The default seed is 0. " + DATA_HINT)
+    checks.tensor(result[1], y, name="make_data", what="y", hint=DATA_HINT.after("The default seed is 0. "))
     call = student.call("make_data", n=9, noise=0.3, seed=2)
     checks.tensor(call.value[1], reference.make_data(9, 0.3, 2)[1], name="make_data", what="y", hint=DATA_HINT)
     checks.rng_untouched(call, name="make_data")
@@ -107,16 +108,16 @@ def test_sgd_step_other_parameters(student, reference):
     for p, grad in zip(params, grads):
         p.grad = None if grad is None else grad.clone()
     reference.sgd_step_(params, 0.37)
-    for i, (got, want) in enumerate(zip(result["params"], params)):
+    for i, (name, got, want) in enumerate(zip(param_names(len(params)), result["params"], params)):
         checks.that(grads[i] is None or not torch.equal(got["value"], values[i]),
-                    f"sgd_step_ left parameter {i + 1} unchanged.", hint=REBIND_HINT)
-        checks.tensor(got["value"], want.detach(), name="sgd_step_", what=f"parameter {i + 1} after the step",
+                    f"sgd_step_ left {name} unchanged.", hint=REBIND_HINT)
+        checks.tensor(got["value"], want.detach(), name="sgd_step_", what=f"{name} after the step",
                       hint=SGD_HINT)
         checks.that(got["same_object_in_list"] and got["is_leaf"] and got["requires_grad"]
-                    and got["grad_fn"] is None, f"After sgd_step_, parameter {i + 1} is no longer the same leaf "
+                    and got["grad_fn"] is None, f"After sgd_step_, {name} is no longer the same leaf "
                     "tensor that requires grad.", hint=SGD_HINT)
         checks.that(got["grad"] is None or not got["grad"].any(),
-                    f"After sgd_step_, parameter {i + 1} still has a non-zero gradient.", hint=SGD_HINT)
+                    f"After sgd_step_, {name} still has a non-zero gradient.", hint=SGD_HINT)
 
 
 @weight(1)
@@ -128,7 +129,7 @@ def test_sgd_step_training_other_problem(student, reference):
     X, y = reference.make_data(33, 0.5, 46)
     result = probe(student, "sgd_step_training", X, y, 0.3, 40, what="sgd_step_", hint=SGD_HINT)
     checks.that(result["stayed_leaves"], "During training with sgd_step_, w or b stopped being a leaf tensor "
-                "that requires grad.", hint="Do the update in place inside `with torch.no_grad():`.")
+                "that requires grad.", hint=NO_GRAD_HINT)
     expected, _, _ = _reference_manual(reference, X, y, 0.3, 40)
     check_trajectory(result["losses"], X, y, 0.3, 40, name="sgd_step_", expected=expected)
 

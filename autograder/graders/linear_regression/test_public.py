@@ -19,45 +19,52 @@ import torch
 from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
+from autograder.session.hints import Hint
 from autograder.session.student import GradingFailure, NotImplementedYet
 
 # ---------------------------------------------------------------- hints
 
-MSE_SHAPE_HINT = ("Compare pred.shape with target.shape first and raise ValueError(...) yourself when they "
-                  "differ: (N, 1) - (N,) silently broadcasts to (N, N) and the fit learns only the mean.")
-MSE_HINT = "The mean squared error is ((pred - target) ** 2).mean(): a 0-D tensor."
-SGD_HINT = ("Inside `with torch.no_grad():`, for each p whose p.grad is not None: p -= lr * p.grad "
-            "(in place), then p.grad.zero_() (or p.grad = None).")
-REBIND_HINT = ("Update each parameter in place (p -= lr * p.grad, or p.sub_(lr * p.grad)) under torch.no_grad(): "
-               "`p = p - lr * p.grad` only rebinds a local name, makes a new tensor, and leaves the parameter "
-               "unchanged (outside no_grad the new tensor is not even a leaf).")
-MANUAL_HINT = ("Start from w = torch.zeros(1, 1, requires_grad=True) and b = torch.zeros(1, requires_grad=True); "
-               "each epoch: pred = X @ w + b, loss = mse(pred, y), losses.append(loss.item()), "
-               "loss.backward(), sgd_step_([w, b], lr). Return (w.detach(), b.detach(), losses).")
-OPTIM_HINT = ("model = nn.Linear(1, 1) with weight and bias set to zero (under torch.no_grad()), "
-              "optimizer = torch.optim.SGD(model.parameters(), lr=lr), loss_fn = nn.MSELoss(); each epoch: "
-              "optimizer.zero_grad(), pred = model(X), loss = loss_fn(pred, y), losses.append(loss.item()), "
-              "loss.backward(), optimizer.step().")
-DATA_HINT = ("X = torch.linspace(-1, 1, n).unsqueeze(1); g = torch.Generator().manual_seed(seed); "
-             "y = 3 * X - 2 + noise * torch.randn(n, 1, generator=g).")
+MSE_SHAPE_HINT = Hint("Compare the shapes of pred and target first and raise a ValueError yourself when they "
+                      "differ: (N, 1) - (N,) silently broadcasts to (N, N) and the fit learns only the mean.",
+                      "mse.shape_check")
+MSE_HINT = Hint("The mean squared error is the mean, over all entries, of the squared differences: a 0-D tensor.",
+                "mse.value")
+SGD_HINT = Hint("With autograd switched off (torch.no_grad()), move each parameter that has a gradient against "
+                "it, scaled by lr, in place; then clear that gradient.", "sgd_step_.step")
+REBIND_HINT = Hint("Update each parameter in place, with autograd switched off: assigning a new tensor to the loop "
+                   "variable only rebinds a local name, makes a new tensor, and leaves the parameter unchanged "
+                   "(outside no_grad the new tensor is not even a leaf).", "sgd_step_.rebind")
+NO_GRAD_HINT = Hint("Do the update in place with autograd switched off (torch.no_grad()).", "sgd_step_.in_place")
+MANUAL_HINT = Hint("Start w (1, 1) and b (1,) at zero as tensors that require grad; each epoch: predict, compute "
+                   "the loss with your mse, record it as a float, backpropagate, then one sgd_step_ with the lr "
+                   "argument. Return w and b detached, and the losses.", "train_manual.loop")
+OPTIM_HINT = Hint("A linear layer with one input and one output, its weight and bias set to zero; an SGD optimizer "
+                  "over its parameters with the lr argument; the MSE loss. Each epoch: clear the gradients, "
+                  "predict, compute the loss, record it as a float, backpropagate, step.", "train_with_optim.loop")
+DATA_HINT = Hint("X holds n evenly spaced points from -1 to 1 as a column (n, 1); y is 3x - 2 plus `noise` times "
+                 "standard normal draws of shape (n, 1) from a generator seeded with `seed`.", "make_data.data")
 
 # What each mistake's trajectory looks like, and what to tell the student about it.
 VARIANT_HINTS = {
-    "no_reset": "The losses follow the trajectory of gradients that are never reset: .backward() ADDS to "
-                ".grad, so clear the gradients every epoch (p.grad.zero_() in sgd_step_, or "
-                "optimizer.zero_grad()). Without it the fit of y = 3x - 2 overshoots and ends far from w=3, b=-2.",
-    "broadcast": "The losses follow the trajectory of an (N, 1) prediction compared with an (N,) target: "
-                 "pred - y broadcasts to (N, N) and only the mean is learned (w stays near 0). Keep "
-                 "pred and y both (N, 1): pred = X @ w + b with w of shape (1, 1).",
-    "sum": "The losses follow the trajectory of a SUM of squared errors; the loss is the MEAN: "
-           "((pred - y) ** 2).mean() (nn.MSELoss() does this).",
+    "no_reset": Hint("The losses follow the trajectory of gradients that are never reset: .backward() ADDS to "
+                     ".grad, so clear the gradients every epoch. Without it the fit of y = 3x - 2 overshoots and "
+                     "ends far from w=3, b=-2.", "trajectory.no_reset"),
+    "broadcast": Hint("The losses follow the trajectory of an (N, 1) prediction compared with an (N,) target: "
+                      "pred - y broadcasts to (N, N) and only the mean is learned (w stays near 0). Keep "
+                      "pred and y both (N, 1), with w of shape (1, 1).", "trajectory.broadcast"),
+    "sum": Hint("The losses follow the trajectory of a SUM of squared errors; the loss is the MEAN.",
+                "trajectory.sum"),
     "shifted": "Your losses are the reference losses one epoch later: record loss.item() BEFORE the "
                "update (right after computing the loss), not after optimizer.step()/sgd_step_.",
     "double_step": "The losses follow the trajectory of two updates per epoch: update the parameters once "
                    "per epoch.",
 }
-LR_HINT = ("The losses follow the trajectory of learning rate {used} instead of the lr argument: use the "
-           "`lr` parameter (sgd_step_([w, b], lr) or torch.optim.SGD(..., lr=lr)), not a fixed number.")
+
+
+def lr_hint(used) -> Hint:
+    """The hint for a trajectory (or a call) that used learning rate `used` instead of lr."""
+    return Hint("use the `lr` argument, not a fixed number.", "trajectory.lr").after(
+        f"The losses follow the trajectory of learning rate {used} instead of the lr argument: ")
 
 
 # ---------------------------------------------------------------- plain-torch oracle
@@ -117,27 +124,36 @@ def diagnose(losses, X, y, lr, epochs, optim=False):
             return VARIANT_HINTS[variant]
     for other in (0.1, 0.01, 0.001, 1.0, 0.05):
         if other != lr and same_trajectory(losses, trajectory(X, y, other, epochs)[0]):
-            return LR_HINT.format(used=other)
+            return lr_hint(other)
     first_bad = next((i for i, (a, b) in enumerate(zip(losses, correct)) if not close(a, b, scale=scale)), None)
     if first_bad == 0:
-        start = ("nn.Linear(1, 1) starts from random weights: set model.weight and model.bias to zero "
-                 "(with torch.no_grad(): model.weight.zero_(); model.bias.zero_())" if optim else
-                 "the parameters must start at zero: w = torch.zeros(1, 1), b = torch.zeros(1)")
-        return ("Already the first loss (before any update) is wrong, so the start is wrong: " + start +
-                "; and the prediction must have the shape of y, (N, 1).")
+        return START_HINTS[optim]
     if first_bad is None:
         return None
     if all(close(v, losses[0], scale=scale) for v in losses):
-        return "The loss never changes: the parameters are not updated. " + REBIND_HINT
+        return REBIND_HINT.after("The loss never changes: the parameters are not updated. ")
     rest = losses[first_bad:]
     if any(not (v == v) or v == float("inf") for v in rest) or max(rest) > losses[0]:
         return ("The loss starts like the reference and then grows or diverges: gradients are probably "
                 "accumulating across epochs (clear them every epoch), or the step is larger than lr * grad.")
     if losses[first_bad] > correct[first_bad]:
-        return ("The loss decreases more slowly than the reference: check that each step is p -= lr * p.grad "
-                "with the lr argument (not a smaller learning rate), once per epoch.")
-    return ("The loss decreases faster than the reference: check that each step is p -= lr * p.grad with the "
-            "lr argument (not a larger learning rate), once per epoch, and that the loss is the MEAN squared error.")
+        return Hint("The loss decreases more slowly than the reference: check that each step moves each parameter "
+                    "by lr times its gradient, with the lr argument (not a smaller learning rate), once per epoch.",
+                    "trajectory.slower")
+    return Hint("The loss decreases faster than the reference: check that each step moves each parameter by lr "
+                "times its gradient, with the lr argument (not a larger learning rate), once per epoch, and that "
+                "the loss is the MEAN squared error.", "trajectory.faster")
+
+
+# The first loss, before any update, is wrong: the start (train_with_optim's when `optim`).
+START_HINTS = {
+    True: Hint("Already the first loss (before any update) is wrong, so the start is wrong: a new linear layer "
+               "starts from random weights, and its weight and bias must start at zero; and the prediction must "
+               "have the shape of y, (N, 1).", "train_with_optim.start"),
+    False: Hint("Already the first loss (before any update) is wrong, so the start is wrong: the parameters must "
+                "start at zero, w of shape (1, 1) and b of shape (1,); and the prediction must have the shape of "
+                "y, (N, 1).", "train_manual.start"),
+}
 
 
 # ---------------------------------------------------------------- helpers
@@ -152,15 +168,16 @@ def probe(student, name, *args, what, hint, **kwargs):
         message = failure.message
         extra = None
         if "NoneType" in message and ("TypeError" in message or "AttributeError" in message):
-            extra = ("A .grad was None: either a parameter was rebound (`w = w - lr * w.grad` makes a new tensor "
-                     "whose .grad is None) or the gradient was set to None and then used. " + REBIND_HINT)
+            extra = Hint("A .grad was None: either a parameter was rebound (assigning it a new tensor, whose .grad "
+                         "is None) or the gradient was set to None and then used. " + REBIND_HINT.mistake,
+                         "probe.grad_none")
         elif "prediction shape" in message and "differs from target shape" in message:
-            extra = ("The prediction and y have different shapes. y is (N, 1), so the prediction must be (N, 1) "
-                     "too: w = torch.zeros(1, 1, requires_grad=True) (not zeros(1)), b = torch.zeros(1, "
-                     "requires_grad=True), pred = X @ w + b. An (N,) prediction against an (N, 1) target would "
-                     "broadcast to (N, N).")
+            extra = Hint("The prediction and y have different shapes. y is (N, 1), so the prediction must be "
+                         "(N, 1) too: w of shape (1, 1) (not (1,)), b of shape (1,). An (N,) prediction against an "
+                         "(N, 1) target would broadcast to (N, N).", "probe.shapes")
         elif "leaf Variable that requires grad" in message:
-            extra = "In-place updates of parameters must run inside `with torch.no_grad():`."
+            extra = Hint("In-place updates of parameters must run with autograd switched off (torch.no_grad()).",
+                         "probe.leaf")
         elif "does not require grad" in message:
             extra = ("The loss is not connected to the parameters: keep w and b as tensors that require grad "
                      "(update them in place under torch.no_grad(), never by rebinding), and do not rebuild the "
@@ -205,7 +222,8 @@ def check_manual_result(result, *, epochs, lr):
     checks.that(result["type"] in ("tuple", "list") and result["length"] == 3,
                 f"train_manual returned {checks.type_name(result['type'])}"
                 f"{'' if result['length'] is None else ' of length ' + str(result['length'])}; "
-                "expected a tuple (w, b, losses).", hint="return w.detach(), b.detach(), losses")
+                "expected a tuple (w, b, losses).",
+                hint=Hint("Return three things: w and b, detached, and the list of losses.", "train_manual.returns"))
     for key, shape in (("w", (1, 1)), ("b", (1,))):
         info = result[key]
         checks.that(info["is_tensor"], f"train_manual returned {checks.type_name(info['type'])} as {key}; "
@@ -215,13 +233,13 @@ def check_manual_result(result, *, epochs, lr):
                     "expected a detached tensor.", hint=f"Return {key}.detach(), not {key} itself.")
         checks.dtype(result[f"{key}_value"], torch.float32, name=name, what=key)
         checks.shape(result[f"{key}_value"], shape, name=name, what=key,
-                     hint="w has shape (1, 1) (so X @ w is (N, 1)) and b has shape (1,): "
-                          "torch.zeros(1, 1, requires_grad=True) and torch.zeros(1, requires_grad=True).")
+                     hint=Hint("w has shape (1, 1) (so X @ w is (N, 1)) and b has shape (1,).",
+                               "train_manual.shapes"))
     check_losses(result["losses"], epochs, name=name)
     if result["step_count"]:
         lrs = result["step_lrs"]
         checks.that(checks.same_data(lrs, [repr(lr)]), f"train_manual called sgd_step_ with learning rate {', '.join(lrs)} "
-                    "instead of its lr argument.", hint=LR_HINT.format(used=", ".join(lrs)),
+                    "instead of its lr argument.", hint=lr_hint(", ".join(lrs)),
                     details=f"train_manual was called with lr={lr!r}")
         checks.that(result["step_same_objects"], "train_manual passed different tensors to sgd_step_ from one "
                     "epoch to the next: w or b was rebound.", hint=REBIND_HINT)
@@ -238,12 +256,14 @@ def check_optim_result(result, *, epochs):
                 f"train_with_optim returned {checks.type_name(result['type'])}; expected a tuple (model, losses).",
                 hint="return model, losses")
     checks.that(result["is_linear"], f"train_with_optim returned {result['model_type']} as the model; "
-                "expected an nn.Linear.", hint="model = nn.Linear(1, 1); return model, losses")
+                "expected an nn.Linear.",
+                hint=Hint("Return the linear layer you trained, and the losses.", "train_with_optim.model"))
     state = result["state"]
     checks.that(set(state) == {"weight", "bias"}, "train_with_optim returned an nn.Linear without a bias.",
-                hint="nn.Linear(1, 1) has a bias by default; keep it.")
-    checks.shape(state["weight"], (1, 1), name=name, what="the model's weight", hint="Use nn.Linear(1, 1).")
-    checks.shape(state["bias"], (1,), name=name, what="the model's bias", hint="Use nn.Linear(1, 1).")
+                hint=Hint("A linear layer has a bias by default; keep it.", "train_with_optim.bias"))
+    size = Hint("The layer has one input feature and one output feature.", "train_with_optim.size")
+    checks.shape(state["weight"], (1, 1), name=name, what="the model's weight", hint=size)
+    checks.shape(state["bias"], (1,), name=name, what="the model's bias", hint=size)
     check_losses(result["losses"], epochs, name=name)
 
 
@@ -258,7 +278,7 @@ def test_make_data_defaults(student):
     checks.that(len(result) == 2, "make_data must return two tensors (X, y).")
     X, y = line_data()
     checks.tensor(result[0], X, name="make_data", what="X", hint=DATA_HINT,
-                  shape_hint="X has shape (n, 1): torch.linspace(-1, 1, n).unsqueeze(1).")
+                  shape_hint=Hint("X has shape (n, 1): a column, not a vector of n values.", "make_data.column"))
     checks.tensor(result[1], y, name="make_data", what="y", hint="With noise=0, y = 3 * X - 2 exactly.",
                   shape_hint="y has the shape of X, (n, 1).")
 
@@ -278,7 +298,7 @@ def test_make_data_n(student):
 @number("4.3")
 @tags("make_data")
 def test_make_data_noise_from_seeded_generator(student):
-    """make_data: the noise is noise * torch.randn(n, 1, generator=g), g seeded with `seed`"""
+    """make_data: the noise is `noise` times standard normal draws from a generator seeded with `seed`"""
     result = checks.is_type(student.make_data(50, 0.5, 7), tuple, "make_data")
     X, y = line_data(50, 0.5, 7)
     checks.tensor(result[0], X, name="make_data", what="X")
@@ -349,7 +369,7 @@ def test_mse_differentiable(student):
     result = probe(student, "mse_autograd", pred, target, what="mse", hint=MSE_HINT)
     out = result["out"]
     checks.that(out["is_tensor"], f"mse returned {checks.type_name(out['type'])}; expected a torch.Tensor.",
-                hint="Return the tensor ((pred - target) ** 2).mean(), not .item() or a float.")
+                hint="Return the loss tensor itself, not .item() or a float.")
     checks.that(out["requires_grad"] and out["grad_fn"] is not None,
                 "mse returned a loss with no grad_fn when pred requires grad: it is cut off from autograd.",
                 hint="Compute with torch operations on pred itself: no .item(), .detach(), .numpy(), "
@@ -370,6 +390,12 @@ def sgd_case():
     return values, grads
 
 
+def param_names(count):
+    """How messages name the tensors in sgd_step_'s `params`: w and b as in the training loop, then
+    w2, b2, ..., each with its place in the list."""
+    return [f"{'wb'[i % 2]}{'' if i < 2 else i // 2 + 1} (params[{i}])" for i in range(count)]
+
+
 def run_sgd(student, values, grads, lr):
     return probe(student, "sgd_step", values, grads, lr, what="sgd_step_", hint=SGD_HINT)
 
@@ -378,16 +404,16 @@ def run_sgd(student, values, grads, lr):
 @number("4.9")
 @tags("sgd_step_")
 def test_sgd_step_updates_values(student):
-    """sgd_step_: p -= lr * p.grad for every parameter with a gradient"""
+    """sgd_step_: every parameter with a gradient moves against it, scaled by lr"""
     values, grads = sgd_case()
     result = run_sgd(student, values, grads, 0.1)
-    for i, (param, value, grad) in enumerate(zip(result["params"][:2], values, grads)):
+    for name, param, value, grad in zip(param_names(2), result["params"][:2], values, grads):
         expected = value - 0.1 * grad
         if torch.equal(param["value"], value):
-            checks.fail(f"sgd_step_ left parameter {i + 1} unchanged.", hint=REBIND_HINT)
-        checks.tensor(param["value"], expected, name="sgd_step_", what=f"parameter {i + 1} after the step",
-                      hint="The step is p -= lr * p.grad: subtract (gradient DEscent), scaled by lr, "
-                           "before the gradient is cleared.")
+            checks.fail(f"sgd_step_ left {name} unchanged.", hint=REBIND_HINT)
+        checks.tensor(param["value"], expected, name="sgd_step_", what=f"{name} after the step",
+                      hint=Hint("The step subtracts the gradient (gradient DEscent), scaled by lr, before the "
+                                "gradient is cleared.", "sgd_step_.value"))
 
 
 @weight(1)
@@ -397,13 +423,14 @@ def test_sgd_step_keeps_leaves(student):
     """sgd_step_: the parameters stay the same leaf tensors that require grad, with no grad_fn"""
     values, grads = sgd_case()
     result = run_sgd(student, values, grads, 0.1)
-    for i, param in enumerate(result["params"]):
-        checks.that(param["same_object_in_list"], f"sgd_step_ replaced parameter {i + 1} in the list with another "
+    for name, param in zip(param_names(len(values)), result["params"]):
+        checks.that(param["same_object_in_list"], f"sgd_step_ replaced {name} in the list with another "
                     "object.", hint=REBIND_HINT)
         checks.that(param["grad_fn"] is None and param["is_leaf"],
-                    f"After sgd_step_, parameter {i + 1} has grad_fn {param['grad_fn']}: the update was recorded "
-                    "by autograd.", hint="Do the update inside `with torch.no_grad():`.")
-        checks.that(param["requires_grad"], f"After sgd_step_, parameter {i + 1} no longer requires grad.",
+                    f"After sgd_step_, {name} has grad_fn {param['grad_fn']}: the update was recorded "
+                    "by autograd.",
+                    hint=Hint("Do the update with autograd switched off (torch.no_grad()).", "sgd_step_.no_grad"))
+        checks.that(param["requires_grad"], f"After sgd_step_, {name} no longer requires grad.",
                     hint="Update in place under torch.no_grad(); do not detach the parameters or call "
                          "requires_grad_(False).")
 
@@ -415,12 +442,12 @@ def test_sgd_step_clears_gradients(student):
     """sgd_step_: each updated parameter's gradient is zeroed (or set to None)"""
     values, grads = sgd_case()
     result = run_sgd(student, values, grads, 0.1)
-    for i, param in enumerate(result["params"][:2]):
+    for name, param in zip(param_names(2), result["params"][:2]):
         grad = param["grad"]
         checks.that(grad is None or (type(grad) is torch.Tensor and not grad.any()),
-                    f"After sgd_step_, parameter {i + 1} still has a non-zero gradient.",
-                    hint="Clear it after the update: p.grad.zero_() (or p.grad = None); otherwise the next "
-                         ".backward() adds to it and gradients accumulate across epochs.")
+                    f"After sgd_step_, {name} still has a non-zero gradient.",
+                    hint=Hint("Clear it after the update; otherwise the next .backward() adds to it and "
+                              "gradients accumulate across epochs.", "sgd_step_.clear"))
 
 
 @weight(1)
@@ -432,7 +459,7 @@ def test_sgd_step_skips_missing_gradients(student):
     result = run_sgd(student, values, grads, 0.1)
     third = result["params"][2]
     checks.tensor(third["value"], values[2], name="sgd_step_", what="a parameter without a gradient",
-                  hint="Skip parameters whose .grad is None: `if p.grad is None: continue`.")
+                  hint=Hint("Skip parameters whose .grad is None.", "sgd_step_.skip"))
     checks.that(third["grad"] is None or not third["grad"].any(),
                 "sgd_step_ gave a gradient to a parameter that had none.")
 
@@ -445,7 +472,7 @@ def test_sgd_step_training_trajectory(student):
     X, y = line_data(40)
     result = probe(student, "sgd_step_training", X, y, 0.1, 60, what="sgd_step_", hint=SGD_HINT)
     checks.that(result["stayed_leaves"], "During training with sgd_step_, w or b stopped being a leaf tensor "
-                "that requires grad.", hint="Do the update in place inside `with torch.no_grad():`.")
+                "that requires grad.", hint=NO_GRAD_HINT)
     check_trajectory(result["losses"], X, y, 0.1, 60, name="sgd_step_")
 
 
@@ -517,7 +544,7 @@ def test_train_manual_inputs_unchanged(student):
 @number("4.19")
 @tags("train_with_optim")
 def test_train_with_optim_returns(student):
-    """train_with_optim: returns (nn.Linear(1, 1), losses) with one Python float per epoch"""
+    """train_with_optim: returns (model, losses): a one-in, one-out nn.Linear and one Python float per epoch"""
     X, y = line_data(20)
     result = run_optim(student, X, y, lr=0.1, epochs=5)
     check_optim_result(result, epochs=5)

@@ -19,15 +19,18 @@ import torch.nn.functional as F
 from gradescope_utils.autograder_utils.decorators import number, tags, weight
 
 from autograder.session import checks
+from autograder.session.hints import Hint
 from autograder.session.student import GradingFailure, NotImplementedYet
 
 NETWORK_SHAPES = {"m1.weight": (30, 20), "m1.bias": (30,), "m2.weight": (30, 30), "m2.bias": (30,),
                   "m3.weight": (40, 30), "m3.bias": (40,)}
 MLP_SIZES = [4, 8, 6, 3]
-REGISTER_HINT = ("Layers kept in a plain Python list are invisible to .parameters(), .to() and "
-                 "state_dict(): use nn.ModuleList([...]) (or nn.Sequential) and assign it to self.")
-LAYER_NAMES_HINT = ("Create the layers in __init__ as self.m1 = nn.Linear(20, 30), self.m2 = nn.Linear(30, 30), "
-                    "self.m3 = nn.Linear(30, 40), after super().__init__().")
+REGISTER_HINT = Hint("Layers kept in a plain Python list are invisible to .parameters(), .to() and "
+                     "state_dict(): keep them in a container that nn.Module registers, assigned to self.",
+                     "MLP.register")
+LAYER_NAMES_HINT = Hint("Create the three linear layers in __init__, as attributes m1, m2 and m3 "
+                        "with the sizes of the docstring, after initialising nn.Module.",
+                        "MyNetwork.layers")
 FORWARD_HINT = "forward(x) = m3(relu(m2(relu(m1(x))))): ReLU after m1 and after m2, none after m3."
 
 
@@ -111,7 +114,7 @@ def a(noun):
 
 def check_structure(result, name):
     checks.that(result["is_module"], f"{name} is not an nn.Module (it built {a(result['type'])}).",
-                hint=f"Write class {name}(nn.Module) and call super().__init__() first in __init__.")
+                hint=Hint("Subclass nn.Module and initialise it first in __init__.", f"{name}.module"))
 
 
 def check_state(got, expected, *, name, what, hint=None):
@@ -136,9 +139,9 @@ def check_losses(losses, expected, *, name, hint, rel=1e-4):
                         details=f"epoch {i + 1}: got {value!r}, expected {want!r}")
 
 
-TRAIN_HINT = ("Each epoch: optimizer.zero_grad(), pred = model(X), loss = MSE(pred, Y), append loss.item(), "
-              "loss.backward(), optimizer.step(); create the optimizer once with make_optimizer(model, lr), "
-              "before the loop. Forgetting zero_grad makes gradients add up across epochs.")
+TRAIN_HINT = Hint("Each epoch: clear the gradients, predict, compute the MSE loss, record it as a float, "
+                  "backpropagate, step; create the optimizer once, with your make_optimizer, before the "
+                  "loop. Forgetting to clear makes gradients add up across epochs.", "train.loop")
 
 
 def run_train(student, state, X, Y, pretend_cuda=False, hint=TRAIN_HINT, **kwargs):
@@ -146,11 +149,11 @@ def run_train(student, state, X, Y, pretend_cuda=False, hint=TRAIN_HINT, **kwarg
                    hint=hint, timeout=30)
     calls = result["optimizer_calls"]
     checks.that(len(calls) == 1, f"train called make_optimizer {len(calls)} times; expected once.",
-                hint="Create the optimizer once, before the loop, with make_optimizer(model, lr): "
-                     "a new SGD each epoch loses the momentum.")
+                hint=Hint("Create the optimizer once, before the loop, with your make_optimizer: "
+                          "a new SGD each epoch loses the momentum.", "train.once"))
     checks.that(calls[0]["same_model"] and calls[0]["lr"] == kwargs.get("lr", 0.01),
-                "train did not call make_optimizer(model, lr) with its own model and learning rate.",
-                hint="Pass the model you train and the lr argument: make_optimizer(model, lr).")
+                "train did not pass its own model and learning rate to make_optimizer.",
+                hint=Hint("Pass the model you train and the lr argument to make_optimizer.", "train.optimizer"))
     return result
 
 
@@ -180,8 +183,8 @@ def test_network_parameter_names(student):
                 hint=LAYER_NAMES_HINT)
     for key, shape in NETWORK_SHAPES.items():
         checks.that(checks.same_data(got[key], shape), f"MyNetwork's parameter {key} has shape {got[key]}; expected {shape}.",
-                    hint="nn.Linear(in_features, out_features) has weight (out_features, in_features): "
-                         "m1 = nn.Linear(20, 30), m2 = nn.Linear(30, 30), m3 = nn.Linear(30, 40).")
+                    hint=Hint("nn.Linear(in_features, out_features) has weight (out_features, in_features).",
+                              "MyNetwork.shapes"))
     children = dict(result["children"])
     for layer in ("m1", "m2", "m3"):
         checks.that(children.get(layer) == "Linear", f"MyNetwork.{layer} is {children.get(layer)}; "
@@ -195,7 +198,7 @@ def test_network_forward_batch(student):
     """MyNetwork: forward of a (5, 20) batch matches m3(relu(m2(relu(m1(x))))) under given weights"""
     state, x = network_state(1), torch.randn(5, 20, generator=generator(2))
     result = probe(student, "network_forward", state, [x], what="MyNetwork",
-                   hint="load_state_dict failed or forward raised: " + LAYER_NAMES_HINT)
+                   hint=LAYER_NAMES_HINT.after("load_state_dict failed or forward raised: "))
     checks.tensor(result["outputs"][0], network_forward(state, x), name="MyNetwork", what="forward(x)",
                   hint=FORWARD_HINT, shape_hint="A (N, 20) input gives a (N, 40) output.")
 
@@ -316,8 +319,8 @@ def test_count_parameters(student, model, expected):
                                                "first layer frozen (requires_grad_(False))",
                     "all_frozen": "a model whose parameters are all frozen"}
     got = student.probe("nn_module:count", model, what="count_parameters")
-    hint = ("sum(p.numel() for p in model.parameters() if p.requires_grad): numel() counts the scalars of "
-            "each tensor, and frozen parameters (requires_grad False) are not trainable.")
+    hint = Hint("Add up the number of scalars (numel) of each parameter that requires grad: frozen parameters "
+                "(requires_grad False) are not trainable.", "count_parameters.sum")
     if type(got) is int and got != expected:
         checks.fail(f"count_parameters returned {got} for {descriptions[model]}; expected {expected}.", hint=hint)
     checks.python_int(got, expected, name="count_parameters", what=f"the count for {descriptions[model]}")
@@ -325,8 +328,8 @@ def test_count_parameters(student, model, expected):
 
 # ---------------------------------------------------------------- 5.10 make_optimizer
 
-OPTIMIZER_HINT = ("Return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum): all of the model's "
-                  "parameters, through a fresh model.parameters() call.")
+OPTIMIZER_HINT = Hint("Return an SGD optimizer over all of the model's parameters (a fresh iterator over "
+                      "them), with the lr and momentum arguments.", "make_optimizer.sgd")
 
 
 def check_optimizer(result, lr, momentum):
@@ -398,7 +401,7 @@ def test_train_device_cpu(student):
     state, (X, Y) = network_state(15), regression_problem(16, n=16)
     result = run_train(student, state, X, Y, epochs=3, lr=0.01, device="cpu")
     checks.that(checks.same_data(result["devices"], ["cpu"]), f"after train(..., device='cpu') the model is on {result['devices']}.",
-                hint="Move the model with model.to(device) and the data with X = X.to(device).")
+                hint=Hint("Move the model and the data (X and Y) to `device`.", "train.cpu"))
     expected, _ = oracle_train(state, X, Y, 3, 0.01)
     check_losses(result["losses"], expected, name="train", hint=TRAIN_HINT)
 
@@ -421,8 +424,9 @@ def test_train_device_none_keeps_model_device(student):
 
 # ---------------------------------------------------------------- 5.16 saving and loading
 
-SAVE_HINT = ("torch.save(model.state_dict(), path): save the state_dict only. torch.save(model, path) pickles "
-             "the whole object, which torch.load(path, weights_only=True) refuses.")
+SAVE_HINT = Hint("Save the state_dict only: saving the model object pickles the whole object, "
+                 "which torch.load(path, weights_only=True) refuses.",
+                 "save_model.state_dict")
 
 
 @weight(1)
@@ -448,8 +452,8 @@ def test_save_model(student):
 def test_load_model(student):
     """load_model: builds a MyNetwork and loads the saved state_dict into it"""
     state = network_state(22)
-    hint = ("model = MyNetwork(); model.load_state_dict(torch.load(path, weights_only=True)); return model. "
-            "load_state_dict takes the loaded dict, not the path.")
+    hint = Hint("Build a new MyNetwork, load the saved dict (weights only) and pass it to its load_state_dict; "
+                "return the network. load_state_dict takes the loaded dict, not the path.", "load_model.load")
     result = probe(student, "load_run", state, what="load_model", hint=hint)
     checks.that(result["is_network"], f"load_model returned {a(result['type'])}; expected a "
                 "MyNetwork.", hint=hint)
@@ -458,9 +462,9 @@ def test_load_model(student):
     check_state(result["state"], state, name="load_model", what="the loaded model's state_dict", hint=hint)
 
 
-SNAPSHOT_HINT = ("model.state_dict() holds the live parameter tensors, which training changes in place; "
-                 "copy them: {k: v.detach().clone() for k, v in model.state_dict().items()} or "
-                 "copy.deepcopy(model.state_dict()).")
+SNAPSHOT_HINT = Hint("model.state_dict() holds the live parameter tensors, which training changes "
+                     "in place: copy each tensor, detached, into a new dict.",
+                     "snapshot.copy")
 
 
 @pytest.mark.parametrize("change", ["add", "train"], ids=["in-place-update", "training"])
@@ -490,6 +494,6 @@ def test_train_on_cuda(student):
     state, (X, Y) = network_state(31), regression_problem(32)
     result = run_train(student, state, X, Y, epochs=10, lr=0.05, device="cuda")
     checks.that(checks.same_data(result["devices"], ["cuda"]), f"after train(..., device='cuda') the model is on "
-                f"{result['devices']}.", hint="model.to(device) moves the model; X = X.to(device) the data.")
+                f"{result['devices']}.", hint=Hint("Move the model and the data (X and Y) to `device`.", "train.gpu"))
     expected, _ = oracle_train(state, X, Y, 10, 0.05)
     check_losses(result["losses"], expected, name="train", hint=TRAIN_HINT, rel=1e-3)
