@@ -132,7 +132,7 @@ def train(model, X, Y, epochs=100, lr=0.01, device=None):
         loss.backward()
         optimizer.step()
     return losses
-''', r"differs from the reference trajectory(.|\n)*zero_grad"),
+''', r"differs from the reference trajectory(.|\n)*clear the gradients"),
     Mutant("train_loss_tensors", "train", '''
 def train(model, X, Y, epochs=100, lr=0.01, device=None):
     if device is not None:
@@ -192,7 +192,7 @@ def train(model, X, Y, epochs=100, lr=0.01, device=None):
         loss.backward()
         optimizer.step()
     return losses
-''', r"did not call make_optimizer\(model, lr\) with its own model"),
+''', r"train did not pass its own model and learning rate to make_optimizer"),
     Mutant("save_whole_model", "save_model", '''
 def save_model(model, path):
     torch.save(model, path)

@@ -388,7 +388,7 @@ def test_train_final_weights(student):
     result = run_train(student, state, X, Y, epochs=10, lr=0.02)
     _, expected = oracle_train(state, X, Y, 10, 0.02)
     check_state(result["state"], expected, name="train", what="the trained model's state_dict",
-                hint="Train the model you are given, in place (not a copy). " + TRAIN_HINT)
+                hint=TRAIN_HINT.after("Train the model you are given, in place (not a copy). "))
     checks.tensor(result["X_after"], X, name="train", what="X after training", hint="Do not modify X or Y.")
     checks.tensor(result["Y_after"], Y, name="train", what="Y after training", hint="Do not modify X or Y.")
 
