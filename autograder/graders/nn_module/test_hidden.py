@@ -153,8 +153,8 @@ def test_train_default_arguments(student, reference):
     state, (X, Y) = network_state(106), regression_problem(107, n=16)
     result = run_train(student, state, X, Y)
     expected = reference.train(trusted(state), X.clone(), Y.clone())
-    check_losses(result["losses"], expected, name="train", hint=TRAIN_HINT.after("The defaults are epochs=100 and lr=0.01. "),
-                 rel=1e-3)
+    check_losses(result["losses"], expected, name="train", rel=1e-3,
+                 hint=TRAIN_HINT.after("The defaults are epochs=100 and lr=0.01. "))
 
 
 @weight(0.5)
