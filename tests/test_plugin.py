@@ -497,3 +497,25 @@ def test_partial_credit_with_kwargs_is_accepted(grade):
     """)
     assert session.verdict("test_a")["score"] == 1.0
 
+
+
+# ---------------------------------------------------------------- not implemented yet
+
+
+def test_a_function_not_written_yet_is_marked_in_its_verdict(grade):
+    session = grade("""
+        from autograder.session.student import GradingFailure, NotImplementedYet
+
+        @weight(1)
+        @tags("f")
+        def test_stub():
+            raise NotImplementedYet("f is not implemented yet: it still raises NotImplementedError.")
+
+        @weight(1)
+        @tags("g")
+        def test_wrong():
+            raise GradingFailure("g returned 4, expected 3")
+    """)
+    assert session.verdict("test_stub")["not_implemented"] is True
+    assert "not_implemented" not in session.verdict("test_wrong")
+    assert session.results()["output"] == "1 function is not written yet: f (its 1 test scores 0)."
