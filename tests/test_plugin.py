@@ -287,6 +287,13 @@ def test_a_visible_failure_shows_what_the_code_printed(grade):
     assert session.verdict("test_a")["output"] == "A check failed: expected 3, got 4\n\nYour code printed:\ndebug: 4"
 
 
+def test_long_printed_output_is_cut_and_says_so(grade):
+    printed = "a" * plugin.PRINTED_LIMIT + "b" * 25
+    session = grade(ASSERTING.format(visibility="visible"), plugins=[WithStudent(printed)])
+    assert session.verdict("test_a")["output"].endswith(
+        "Your code printed:\n" + "a" * plugin.PRINTED_LIMIT + "\n[... 25 more characters not shown]")
+
+
 def test_a_hidden_failure_never_shows_what_the_code_printed(grade):
     session = grade(ASSERTING.format(visibility="hidden"), plugins=[WithStudent("debug: 4")])
     assert session.verdict("test_a")["output"] == "A check failed."

@@ -132,7 +132,7 @@ class GraderPlugin:
             if visible and hidden_by is None and self.student is not None and report.when == "call":
                 printed = self.student.printed().strip()
                 if printed:
-                    report.autograder_output += "\n\nYour code printed:\n" + printed[:PRINTED_LIMIT]
+                    report.autograder_output += "\n\nYour code printed:\n" + _printed(printed)
         elif report.skipped and call.excinfo is not None:
             report.autograder_output = f"Skipped: {_skip_reason(call.excinfo)}"
 
@@ -334,6 +334,13 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _printed(text: str) -> str:
+    """What the student's code printed, its first PRINTED_LIMIT characters, with the cut said."""
+    if len(text) <= PRINTED_LIMIT:
+        return text
+    return text[:PRINTED_LIMIT] + f"\n[... {len(text) - PRINTED_LIMIT} more characters not shown]"
 
 
 def _skip_reason(excinfo) -> str:
