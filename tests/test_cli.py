@@ -254,8 +254,11 @@ def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
 
     monkeypatch.setattr(demo, "grade_reference_and_stub", fake_grades)
     monkeypatch.setattr(demo, "print_table", lambda outcome: None)
-    assert demo.run() == 0
-    lines = capsys.readouterr().out.splitlines()
+    assert demo.run() == 1   # a flagged line is a failure of the kit
+    captured = capsys.readouterr()
+    assert captured.err.startswith("autograder demo: the kit does not grade as expected:\n  nn_module: the reference "
+                                   "solution (")
+    lines = captured.out.splitlines()
     summary = lines[lines.index("=== summary (every test, hidden ones included) ===") + 1:]
     assert summary == [
         "tensors              reference 48 / 48   stub 0 / 48",
@@ -264,3 +267,15 @@ def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
         "linear_regression    reference 10 / 10   stub 0 / 10",
         "nn_module            reference 9 / 10 (expected full marks)   stub 0 / 10",
     ]
+
+
+def test_demo_exits_0_when_every_reference_gets_full_marks_and_every_stub_0(monkeypatch, capsys):
+    from autograder.instructor import demo
+
+    def fake_grades(assignment, out):
+        return {kind: {"score": score, "tests": [{"max_score": 10.0, "score": score, "name": "t", "status": "passed"}]}
+                for kind, score in (("reference", 10.0), ("stub", 0.0))}
+
+    monkeypatch.setattr(demo, "grade_reference_and_stub", fake_grades)
+    monkeypatch.setattr(demo, "print_table", lambda outcome: None)
+    assert demo.run() == 0 and capsys.readouterr().err == ""
