@@ -241,6 +241,14 @@ def test_make_regrade_without_export_says_how_to_call_it():
                                      "EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)\n")
 
 
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_regrade_without_export_says_so_before_building_the_environment():
+    # PYTHON=false: building the environment would fail with another message and exit 1.
+    process = subprocess.run(["make", "-s", "regrade", "STAMP=build/no-such-stamp", "PYTHON=false"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2 and process.stderr.startswith("make regrade needs the export:")
+
+
 def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
     from autograder.instructor import demo
 
