@@ -6,7 +6,8 @@ once, so whatever it wrote before a crash is kept. The supervisor reads the file
 
     {"event": "manifest", "tests": [{id, name, number, max_score, visibility, tags, counts, ...}]}
     {"event": "verdict", "id": ..., "outcome": "passed" | "failed" | "skipped", "output": ...,
-     "counts": bool, "score": number or absent (partial credit)}
+     "counts": bool, "score": number or absent (partial credit),
+     "not_implemented": true or absent (a function the test calls still raises NotImplementedError)}
     {"event": "note", "text": ...}                    shown to the student, at the top
     {"event": "tampered", "changes": [{"name", "when"}]}   kit code the submission changed
     {"event": "grader_error", "reason": ...}          the student's process could not start
@@ -74,7 +75,8 @@ class SessionRecord:
             self.verdicts.append(results.Verdict(id=event["id"], outcome=event["outcome"],
                                                  output=event.get("output", ""),
                                                  counts=event.get("counts", True),
-                                                 score=event.get("score")))
+                                                 score=event.get("score"),
+                                                 not_implemented=event.get("not_implemented") is True))
         elif kind == "note":
             self.notes.append(event["text"])
         elif kind == "tampered":

@@ -85,6 +85,7 @@ class Verdict:
     output: str = ""  # message for the student, already redacted for hidden tests
     counts: bool = True  # False: the test does not count here (e.g. a CUDA test without a GPU)
     score: float | None = None  # what a @partial_credit test gave set_score; None: it did not
+    not_implemented: bool = False  # it failed because a function still raises NotImplementedError
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -95,15 +96,38 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
     """The results dict for `manifest`, scored from `verdicts` alone (closed world)."""
     deciding = _deciding_verdicts(verdicts, {test.id for test in manifest})
     tests = [_scored_test(test, deciding.get(test.id)) for test in manifest]
+    unwritten = [entry for test, entry in zip(manifest, tests)
+                 if entry["status"] == "failed" and entry["visibility"] == "visible"
+                 and getattr(deciding.get(test.id), "not_implemented", False)]
+    for entry in unwritten:   # for the terminal table, which then leaves their failures to the top line
+        entry["extra_data"] = {"not_implemented": True}
+    output = _say_once([entry for entry in tests if not any(entry is u for u in unwritten)], _text(output))
     results: dict[str, Any] = {
         "score": _total(tests),
-        "output": clean_text(_say_once(tests, _text(output)), TOP_OUTPUT_LIMIT),
+        "output": clean_text(_not_written(unwritten, output), TOP_OUTPUT_LIMIT),
         **PLAIN_TEXT_FORMATS,
         "tests": tests,
     }
     if execution_time is not None:
         results["execution_time"] = round(float(execution_time), 2)
     return results
+
+
+def _not_written(tests: list[dict], output: str) -> str:
+    """One line before `output` for the visible tests that failed because a function still raises
+    NotImplementedError, naming the functions (the tests' tags) once, instead of a failure per test.
+    Each test keeps its own one-line message; only visible tests count, as in `_say_once`."""
+    if not tests:
+        return output
+    names = list(dict.fromkeys(tag for test in tests for tag in test["tags"]))
+    count = len(tests)
+    scored = f"{count} tests score 0" if count > 1 else "1 test scores 0"
+    if names:
+        functions = f"{len(names)} functions are" if len(names) > 1 else "1 function is"
+        line = f"{functions} not written yet: {', '.join(names)} ({'their' if len(names) > 1 else 'its'} {scored})."
+    else:
+        line = f"{scored} because the functions they test are not written yet."
+    return line + ("\n\n" + output if output.strip() else "")
 
 
 def _say_once(tests: list[dict], output: str) -> str:

@@ -241,6 +241,14 @@ def test_make_regrade_without_export_says_how_to_call_it():
                                      "EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)\n")
 
 
+@pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+def test_make_regrade_without_export_says_so_before_building_the_environment():
+    # PYTHON=false: building the environment would fail with another message and exit 1.
+    process = subprocess.run(["make", "-s", "regrade", "STAMP=build/no-such-stamp", "PYTHON=false"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=60)
+    assert process.returncode == 2 and process.stderr.startswith("make regrade needs the export:")
+
+
 def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
     from autograder.instructor import demo
 
@@ -254,8 +262,11 @@ def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
 
     monkeypatch.setattr(demo, "grade_reference_and_stub", fake_grades)
     monkeypatch.setattr(demo, "print_table", lambda outcome: None)
-    assert demo.run() == 0
-    lines = capsys.readouterr().out.splitlines()
+    assert demo.run() == 1   # a flagged line is a failure of the kit
+    captured = capsys.readouterr()
+    assert captured.err.startswith("autograder demo: the kit does not grade as expected:\n  nn_module: the reference "
+                                   "solution (")
+    lines = captured.out.splitlines()
     summary = lines[lines.index("=== summary (every test, hidden ones included) ===") + 1:]
     assert summary == [
         "tensors              reference 48 / 48   stub 0 / 48",
@@ -264,3 +275,15 @@ def test_demo_ends_with_one_summary_line_per_assignment(monkeypatch, capsys):
         "linear_regression    reference 10 / 10   stub 0 / 10",
         "nn_module            reference 9 / 10 (expected full marks)   stub 0 / 10",
     ]
+
+
+def test_demo_exits_0_when_every_reference_gets_full_marks_and_every_stub_0(monkeypatch, capsys):
+    from autograder.instructor import demo
+
+    def fake_grades(assignment, out):
+        return {kind: {"score": score, "tests": [{"max_score": 10.0, "score": score, "name": "t", "status": "passed"}]}
+                for kind, score in (("reference", 10.0), ("stub", 0.0))}
+
+    monkeypatch.setattr(demo, "grade_reference_and_stub", fake_grades)
+    monkeypatch.setattr(demo, "print_table", lambda outcome: None)
+    assert demo.run() == 0 and capsys.readouterr().err == ""

@@ -287,6 +287,13 @@ def test_a_visible_failure_shows_what_the_code_printed(grade):
     assert session.verdict("test_a")["output"] == "A check failed: expected 3, got 4\n\nYour code printed:\ndebug: 4"
 
 
+def test_long_printed_output_is_cut_and_says_so(grade):
+    printed = "a" * plugin.PRINTED_LIMIT + "b" * 25
+    session = grade(ASSERTING.format(visibility="visible"), plugins=[WithStudent(printed)])
+    assert session.verdict("test_a")["output"].endswith(
+        "Your code printed:\n" + "a" * plugin.PRINTED_LIMIT + "\n[... 25 more characters not shown]")
+
+
 def test_a_hidden_failure_never_shows_what_the_code_printed(grade):
     session = grade(ASSERTING.format(visibility="hidden"), plugins=[WithStudent("debug: 4")])
     assert session.verdict("test_a")["output"] == "A check failed."
@@ -497,3 +504,25 @@ def test_partial_credit_with_kwargs_is_accepted(grade):
     """)
     assert session.verdict("test_a")["score"] == 1.0
 
+
+
+# ---------------------------------------------------------------- not implemented yet
+
+
+def test_a_function_not_written_yet_is_marked_in_its_verdict(grade):
+    session = grade("""
+        from autograder.session.student import GradingFailure, NotImplementedYet
+
+        @weight(1)
+        @tags("f")
+        def test_stub():
+            raise NotImplementedYet("f is not implemented yet: it still raises NotImplementedError.")
+
+        @weight(1)
+        @tags("g")
+        def test_wrong():
+            raise GradingFailure("g returned 4, expected 3")
+    """)
+    assert session.verdict("test_stub")["not_implemented"] is True
+    assert "not_implemented" not in session.verdict("test_wrong")
+    assert session.results()["output"] == "1 function is not written yet: f (its 1 test scores 0)."

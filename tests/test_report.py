@@ -34,3 +34,13 @@ def test_long_test_names_wrap_and_the_row_keeps_its_columns():
     test = dict(_test("1.10", "word " * 40, visibility="after_published"), tags=["last_column_first_two_rows"])
     (row, *_) = [line for line in format_table({"score": 0, "output": "", "tests": [test]}).splitlines() if "word" in line]
     assert "1.10" in row and "when published" in row and "0.0/1.0" in row and "failed" in row
+
+
+def test_functions_not_written_yet_are_left_to_the_top_line():
+    unwritten = dict(_test("1.1", "one", "f is not implemented yet: it still raises NotImplementedError."),
+                     extra_data={"not_implemented": True})
+    outcome = {"score": 0, "output": "1 function is not written yet: f (its 1 test scores 0).",
+               "tests": [unwritten, _test("1.2", "two", "g raised ValueError")]}
+    table = format_table(outcome, show_output=True)
+    assert table.startswith("1 function is not written yet: f (its 1 test scores 0).\n")
+    assert "f is not implemented yet" not in table and "1.2 two (0.0/1.0):" in table

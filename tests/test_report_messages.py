@@ -58,3 +58,71 @@ def test_a_not_graded_note_is_cut_at_a_sentence_end():
     message = "The grader could not start. " + "This goes on. " * 40
     (test,) = error_results(message, [TestInfo("t::a", "A", None, 1, "visible", ())])["tests"]
     assert test["output"].endswith("This goes on. ...") and len(test["output"]) <= len("Not graded: ") + SHORT_LIMIT
+
+
+# --- errors quoted from the student's process are not cut short there ---------------------
+
+LONG_ERROR = ("The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1. " * 12).strip()
+
+
+def test_the_student_process_sends_a_long_error_whole():
+    from autograder.child.probes import core
+
+    assert len(LONG_ERROR) > 1000 and core.message(ValueError(LONG_ERROR)) == LONG_ERROR
+    cut = core.message(ValueError("x" * (core.MESSAGE_LIMIT + 10)))
+    assert cut == "x" * core.MESSAGE_LIMIT + " ..."
+
+
+def test_call_many_reports_a_long_error_whole():
+    from types import SimpleNamespace
+
+    from autograder.child.probes import core
+
+    def f(x):
+        raise RuntimeError(LONG_ERROR)
+
+    assert core.call_many(SimpleNamespace(f=f), "f", [(1,)]) == [{"error": ["RuntimeError", LONG_ERROR]}]
+
+
+def test_a_backward_error_of_mse_is_reported_whole():
+    from types import SimpleNamespace
+
+    from autograder.child.probes import linear_regression
+
+    class Fails(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x.sum()
+
+        @staticmethod
+        def backward(ctx, grad):
+            raise RuntimeError(LONG_ERROR)
+
+    mse = lambda pred, target: Fails.apply(pred)   # noqa: E731
+    report = linear_regression.mse_autograd(SimpleNamespace(mse=mse), torch.ones(3), torch.zeros(3))
+    assert report["backward_error"] == f"RuntimeError: {LONG_ERROR}"
+
+
+def test_a_model_file_that_cannot_be_loaded_is_reported_with_its_whole_first_line(monkeypatch):
+    from types import SimpleNamespace
+
+    from autograder.child.probes import nn_module
+
+    def refuse(*args, **kwargs):
+        raise RuntimeError(LONG_ERROR + "\nsecond line")
+
+    monkeypatch.setattr(torch, "load", refuse)
+    save_model = lambda model, path: torch.save(model.state_dict(), path)   # noqa: E731
+    state = nn_module.TrustedNetwork().state_dict()
+    report = nn_module.save_run(SimpleNamespace(save_model=save_model), state)
+    assert report["error"] == f"RuntimeError: {LONG_ERROR}"
+
+
+def test_a_child_that_failed_to_start_is_quoted_at_a_sentence_end():
+    from autograder.session.child_process import SAID_LIMIT, ChildFailedToStart
+
+    said = "ImportError: libtorch_cpu.so cannot be opened. " * 60
+    error = str(ChildFailedToStart("the process ended", "warming up\n" + said))
+    quoted = error.split("; it said: ", 1)[1]
+    assert error.startswith("the process ended; it said: ImportError: libtorch_cpu.so cannot be opened.")
+    assert quoted.endswith((". ...", ": ...")) and len(quoted) <= SAID_LIMIT   # after a sentence or a clause

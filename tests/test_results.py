@@ -722,3 +722,41 @@ def test_only_visible_failures_shared_by_at_least_three_tests_are_summed_up():
     for visibility in ("after_due_date", "after_published", "hidden"):
         outcome = _shared(visibility=visibility, text="x\n" * 400)
         assert outcome["output"] == "Graded f.py." and all(t["output"].startswith("x\nx\n") for t in outcome["tests"][:3])
+
+
+# --- functions not written yet: one line at the top -----------------------------------------
+
+
+def _unwritten(visibility="visible"):
+    manifest = [TestInfo(f"t::{name}{i}", f"{name} {i}", f"1.{n}", 1.0, visibility, (name,))
+                for n, (name, i) in enumerate([("f", 0), ("f", 1), ("f", 2), ("g", 0)], 1)]
+    manifest.append(TestInfo("t::h", "h", "2.1", 2.0, visibility, ("h",)))
+    verdicts = [Verdict(test.id, "failed", f"{test.tags[0]} is not implemented yet: it still raises "
+                                           "NotImplementedError.", not_implemented=True) for test in manifest[:4]]
+    return build(*verdicts, Verdict("t::h", "failed", "h raised ValueError"), manifest=manifest,
+                 output="Graded f.py.")
+
+
+def test_functions_not_written_yet_are_named_once_at_the_top():
+    outcome = _unwritten()
+    assert outcome["output"] == ("2 functions are not written yet: f, g (their 4 tests score 0).\n\nGraded f.py.")
+    # each test keeps its own one-line message, and its score and status do not change
+    assert [t["output"] for t in outcome["tests"][:4]] == [
+        "f is not implemented yet: it still raises NotImplementedError."] * 3 + [
+        "g is not implemented yet: it still raises NotImplementedError."]
+    assert [(t["score"], t["status"]) for t in outcome["tests"]] == [(0, "failed")] * 5
+    assert [t.get("extra_data") for t in outcome["tests"]] == [{"not_implemented": True}] * 4 + [None]
+
+
+def test_one_function_not_written_yet_is_said_in_the_singular():
+    manifest = [TestInfo("t::a", "a", "1", 1.0, "visible", ("f",)), TestInfo("t::b", "b", "2", 1.0, "visible", ())]
+    outcome = build(Verdict("t::a", "failed", "f ...", not_implemented=True), manifest=manifest)
+    assert outcome["output"] == "1 function is not written yet: f (its 1 test scores 0)."
+    untagged = build(Verdict("t::b", "failed", "f ...", not_implemented=True), manifest=manifest)
+    assert untagged["output"] == "1 test scores 0 because the functions they test are not written yet."
+
+
+@pytest.mark.parametrize("visibility", ["after_due_date", "after_published", "hidden"])
+def test_only_visible_tests_name_functions_not_written_yet(visibility):
+    outcome = _unwritten(visibility)
+    assert outcome["output"] == "Graded f.py." and all("extra_data" not in t for t in outcome["tests"])

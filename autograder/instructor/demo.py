@@ -1,10 +1,11 @@
 """`make demo`, that is `autograder demo`: grade the reference solution and the student stub of each
 finished assignment, then one summary line per assignment (the reference must score full marks,
-the stub 0). `grade_reference_and_stub` and `expectation_problems` are shared with
+the stub 0); it exits with 1 when one of them grades otherwise. `grade_reference_and_stub` and `expectation_problems` are shared with
 `autograder build autograder`, which refuses to build a zip whose reference or stub grades wrong."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 from autograder.course import ROOT, Assignment, available
@@ -47,7 +48,8 @@ def expectation_problems(assignment: Assignment, outcomes: dict[str, dict]) -> l
 
 
 def run() -> int:
-    summary = []
+    """Grade, print the tables and the summary; 1 when a reference or a stub grades otherwise than expected."""
+    summary, problems = [], []
     for assignment in available():
         outcomes = grade_reference_and_stub(assignment, OUT)
         for kind, outcome in outcomes.items():
@@ -56,9 +58,13 @@ def run() -> int:
             print_table(outcome)
             print(f"results.json: {(OUT / f'{assignment.name}-{kind}.json').relative_to(ROOT)}")
         summary.append(summary_line(assignment.name, outcomes))
+        problems += expectation_problems(assignment, outcomes)
     print("\n=== summary (every test, hidden ones included) ===")
     print("\n".join(summary))
-    return 0
+    if problems:
+        print("autograder demo: the kit does not grade as expected:\n" + "\n".join(f"  {p}" for p in problems),
+              file=sys.stderr)
+    return 1 if problems else 0
 
 
 def summary_line(name: str, outcomes: dict[str, dict]) -> str:

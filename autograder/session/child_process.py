@@ -26,6 +26,7 @@ from pathlib import Path
 
 from autograder.isolation import cgroup, processes
 from autograder.isolation.sandbox import Settings as Sandbox
+from autograder.results import shorten
 from autograder.session.zygote import ForkedProcess, Zygote, ZygoteStopped
 
 # `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
@@ -34,6 +35,7 @@ from autograder.session.zygote import ForkedProcess, Zygote, ZygoteStopped
 
 STARTUP_TIMEOUT = 180.0
 OUTPUT_KEEP_BYTES = 16_384
+SAID_LIMIT = 2000         # characters quoted of the last line a child printed before it failed to start
 
 CHILD_ENV_KEEP = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR")
 THREAD_ENV = {"OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
@@ -62,7 +64,7 @@ class ChildFailedToStart(ChildError):
 
     def __init__(self, reason: str, output: str) -> None:
         last = next((line.strip() for line in reversed(output.splitlines()) if line.strip()), "")
-        super().__init__(reason + (f"; it said: {last[:300]}" if last else ""))
+        super().__init__(reason + (f"; it said: {shorten(last, SAID_LIMIT)}" if last else ""))
 
 
 class ChildGarbled(ChildError):

@@ -122,6 +122,8 @@ class GraderPlugin:
         bad_score = self.take_score(item) if report.when == "call" else None
         report.autograder_score = self.scores.get(item.nodeid)
         report.autograder_output = ""
+        report.autograder_not_implemented = (report.failed and bad_score is None and call.excinfo is not None
+                                             and isinstance(call.excinfo.value, NotImplementedYet))
         if bad_score is not None:
             report.outcome, report.longrepr, report.autograder_output = "failed", bad_score, bad_score
         elif report.failed:
@@ -130,7 +132,7 @@ class GraderPlugin:
             if visible and hidden_by is None and self.student is not None and report.when == "call":
                 printed = self.student.printed().strip()
                 if printed:
-                    report.autograder_output += "\n\nYour code printed:\n" + printed[:PRINTED_LIMIT]
+                    report.autograder_output += "\n\nYour code printed:\n" + _printed(printed)
         elif report.skipped and call.excinfo is not None:
             report.autograder_output = f"Skipped: {_skip_reason(call.excinfo)}"
 
@@ -157,7 +159,8 @@ class GraderPlugin:
             score = getattr(report, "autograder_score", None)
             self.record.emit("verdict", id=report.nodeid, outcome=outcome,
                       output=getattr(report, "autograder_output", ""), counts=info.get("counts", True),
-                      **({"score": score} if score is not None else {}))
+                      **({"score": score} if score is not None else {}),
+                      **({"not_implemented": True} if getattr(report, "autograder_not_implemented", False) else {}))
 
     def failure_text(self, excinfo, visible: bool, hidden_by: str | None = None) -> str:
         """What the student reads for a failure; `hidden_by` (a @hide_errors message) replaces
@@ -331,6 +334,13 @@ def _cuda_available() -> bool:
     import torch
 
     return torch.cuda.is_available()
+
+
+def _printed(text: str) -> str:
+    """What the student's code printed, its first PRINTED_LIMIT characters, with the cut said."""
+    if len(text) <= PRINTED_LIMIT:
+        return text
+    return text[:PRINTED_LIMIT] + f"\n[... {len(text) - PRINTED_LIMIT} more characters not shown]"
 
 
 def _skip_reason(excinfo) -> str:

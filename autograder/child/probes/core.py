@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import torch
 
-
+# Characters of an exception's message sent back. Generous: the grading side quotes what it needs
+# (and shortens it at a sentence end, with results.shorten); the wire caps strings anyway.
+MESSAGE_LIMIT = 2000
 
 class MissingName(Exception):
     """The submission does not define a name the assignment requires."""
@@ -46,12 +48,14 @@ def call_many(student, name: str, arg_lists: list) -> list:
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - the student's exception is the data here
-            outcomes.append({"error": [type(error).__qualname__, _message(error)]})
+            outcomes.append({"error": [type(error).__qualname__, message(error)]})
     return outcomes
 
 
-def _message(error: BaseException) -> str:
+def message(error: BaseException) -> str:
+    """`str(error)`, at most MESSAGE_LIMIT characters, with " ..." marking a cut."""
     try:
-        return str(error)[:300]
+        text = str(error)
     except Exception:  # noqa: BLE001 - a hostile __str__
         return "<message could not be read>"
+    return text if len(text) <= MESSAGE_LIMIT else text[:MESSAGE_LIMIT] + " ..."

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from autograder.child.probes.core import attribute
+from autograder.child.probes.core import attribute, message
 
 
 # ---------------------------------------------------------------- trusted pieces
@@ -72,7 +72,7 @@ def mse_autograd(student, pred, target):
         try:
             out.backward()
         except Exception as error:  # noqa: BLE001 - the failure is the observation
-            report["backward_error"] = f"{type(error).__name__}: {str(error)[:300]}"
+            report["backward_error"] = f"{type(error).__name__}: {message(error)}"
         report["grad"] = None if p.grad is None else _plain(p.grad)
     return report
 

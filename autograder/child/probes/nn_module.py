@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from autograder.memory import extent
-from autograder.child.probes.core import attribute
+from autograder.child.probes.core import attribute, message
 
 
 class TrustedNetwork(nn.Module):
@@ -261,7 +261,7 @@ def save_run(student, state: dict, as_path: bool = False) -> dict:
         try:
             loaded = torch.load(path, weights_only=True, map_location="cpu")
         except Exception as error:  # noqa: BLE001 - the failure to load is the observation
-            first_line = (str(error).strip().splitlines() or [""])[0][:300]
+            first_line = (message(error).strip().splitlines() or [""])[0]
             return {"written": written, "error": f"{type(error).__name__}: {first_line}",
                     "loaded": None, "missing": False, "returned": type(returned).__name__}
         report = {"written": written, "error": None, "missing": False, "returned": type(returned).__name__,
