@@ -2,39 +2,70 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parent
 ROOT = PACKAGE.parent            # the kit: a clone of the repository, or /autograder/source
 
-NAMES = ("tensors", "manual_gradients", "autograd_function", "linear_regression", "nn_module")
+# The course, as data: `course.json` lists the assignments in course order, each with
+#   "name"        the assignment id (the file stem students submit),
+#   "api"         the functions and classes of its stub, which it grades (a test checks that the
+#                 stub and the solution define exactly these); loading a submission runs what they need,
+#   "hint_level"  how much a failing test's hint says (autograder.session.hints): "solution" writes
+#                 the fix, "mistake" (the default) names the mistake without a line of the solution,
+#                 "outcome" gives no hint; it travels with the engine into the zip and the bundle,
+#   "warm_up"     modules the student's process imports while the grader still collects tests
+#                 (an optimizer's first step imports torch._dynamo, ~1.3 s); optional.
+# Adding an assignment adds an entry there: no code here names one (README, "Adding an assignment").
+DATA = PACKAGE / "course.json"
+FIELDS = {"name", "api", "hint_level", "warm_up"}
 
-# What each assignment grades: the functions and classes of its stub (course-spec; a test checks
-# that the stubs and the solutions define exactly these). Loading a submission runs what these need.
-API = {
-    "tensors": ("make_tensors", "describe", "shared_from_numpy", "copied_from_numpy", "to_numpy", "add",
-                "matmul_2d", "batched_matmul", "matmul_shape", "flatten_batch", "add_inplace", "add_new",
-                "first_row", "second_column", "last_column_first_two_rows", "count_negatives", "get_device",
-                "to_device"),
-    "manual_gradients": ("product_grads", "mean_poly_forward", "mean_poly_grad", "sum_square_grad", "mse_grad",
-                         "sigmoid_backward", "linear_backward", "autograd_grad", "central_difference",
-                         "relative_error"),
-    "autograd_function": ("Square", "Sigmoid", "IHateThrees", "RoundSTE", "MulAdd", "ScaleBy"),
-    "linear_regression": ("make_data", "mse", "sgd_step_", "train_manual", "train_with_optim"),
-    "nn_module": ("MyNetwork", "MLP", "count_parameters", "make_optimizer", "train", "save_model", "load_model",
-                  "snapshot"),
-}
 
-# Modules the student's process imports while it waits for its first request (the grader is
-# still collecting tests then): an optimizer's first step imports torch._dynamo, ~1.3 s.
-WARM_UP = {"linear_regression": ("torch._dynamo",), "nn_module": ("torch._dynamo",)}
+class CourseDataError(ValueError):
+    """course.json does not say what the kit needs."""
 
-# How much a failing test's hint says (autograder.session.hints): "solution" writes the fix,
-# "mistake" names the mistake without a line of the solution, "outcome" gives no hint. The
-# instructor's choice; it travels with the engine into the Gradescope zip and the student bundle.
-HINT_LEVELS = {"tensors": "mistake", "manual_gradients": "mistake", "autograd_function": "mistake",
-               "linear_regression": "mistake", "nn_module": "mistake"}
+
+def _entry(index: int, entry: object) -> dict:
+    """One assignment of course.json, checked: a clear error names the entry and the field."""
+    where = f"{DATA.name}, assignment {index + 1}"
+    if not isinstance(entry, dict):
+        raise CourseDataError(f"{where}: expected an object with \"name\" and \"api\", got {entry!r}")
+    unknown = sorted(set(entry) - FIELDS)
+    if unknown:
+        raise CourseDataError(f"{where}: unknown field(s) {', '.join(unknown)}; known: {', '.join(sorted(FIELDS))}")
+    name = entry.get("name")
+    if not (isinstance(name, str) and name.isidentifier()):
+        raise CourseDataError(f"{where}: \"name\" must be a Python identifier (the submitted file's stem), "
+                              f"got {name!r}")
+    for field in ("api", "warm_up"):
+        items = entry.get(field, [])
+        if not (isinstance(items, list) and all(isinstance(i, str) and i for i in items)):
+            raise CourseDataError(f"{where} ({name}): \"{field}\" must be a list of names, got {items!r}")
+    if not entry.get("api"):
+        raise CourseDataError(f"{where} ({name}): \"api\" must list the functions and classes it grades")
+    if not isinstance(entry.get("hint_level", "mistake"), str):
+        raise CourseDataError(f"{where} ({name}): \"hint_level\" must be a string")
+    return entry
+
+
+def _read(path: Path = DATA) -> list[dict]:
+    """Every assignment of course.json, in course order, each name once."""
+    entries = json.loads(path.read_text(encoding="utf-8")).get("assignments", [])
+    checked = [_entry(i, e) for i, e in enumerate(entries)]
+    names = [e["name"] for e in checked]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise CourseDataError(f"{path.name}: assignment(s) listed twice: {', '.join(twice)}")
+    return checked
+
+
+_COURSE = _read()
+NAMES = tuple(e["name"] for e in _COURSE)
+API = {e["name"]: tuple(e["api"]) for e in _COURSE}
+WARM_UP = {e["name"]: tuple(e["warm_up"]) for e in _COURSE if e.get("warm_up")}
+HINT_LEVELS = {e["name"]: e.get("hint_level", "mistake") for e in _COURSE}
 
 
 class UnknownAssignment(ValueError):
