@@ -6,6 +6,7 @@ import builtins
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -203,3 +204,60 @@ def test_the_stub_scores_nothing(shell, capsys):
     shown = capsys.readouterr().out
     assert total(shown) == (0.0, public_points()), shown
     assert "not implemented yet" in shown
+
+
+# --- the student bundle ----------------------------------------------------------------------------
+
+BUNDLE_CHECK = """\
+import json, sys
+import nbformat
+from IPython.core.interactiveshell import InteractiveShell
+from traitlets.config import Config
+
+config = Config()
+config.HistoryManager.hist_file = ":memory:"
+shell = InteractiveShell.instance(config=config)
+for cell in nbformat.read("tensors.ipynb", as_version=4).cells:   # Run All, as a student does
+    if cell.cell_type == "code":
+        shell.run_cell(cell.source, store_history=True)
+import autograder
+print("engine:", autograder.__file__)
+"""
+
+
+@pytest.fixture(scope="module")
+def bundle(tmp_path_factory):
+    from autograder.instructor import bundles
+
+    return bundles.build_student_bundle("tensors", tmp_path_factory.mktemp("dist"))
+
+
+def test_the_bundles_notebook_ends_with_the_check_and_the_colab_steps(bundle):
+    import nbformat
+
+    cells = nbformat.read(bundle / "tensors.ipynb", as_version=4).cells
+    assert cells[-1].cell_type == "code" and cells[-1].source == 'import autograder\nautograder.check("tensors")'
+    assert cells[-2].cell_type == "markdown" and 'autograder.check("tensors", "make_tensors")' in cells[-2].source
+    readme = (bundle / "README.md").read_text()
+    colab = "!unzip -q -o /content/tensors.zip -d /content\n%cd /content/tensors\n!pip install -r requirements-colab.txt"
+    assert colab in cells[-2].source and colab in readme
+    assert 'autograder.check("tensors")' in readme
+
+
+def test_colab_installs_only_what_it_lacks(bundle):
+    from autograder import environment
+
+    installed = {line.split("==")[0] for line in (bundle / "requirements-colab.txt").read_text().splitlines()}
+    assert installed.isdisjoint(environment.student_distributions())   # Colab's own torch, numpy, IPython stay
+    assert {"nbformat", "gradescope-utils", "rich", "jsonschema"} <= installed
+
+
+@pytest.mark.slow
+def test_the_bundles_check_cell_grades_the_stub_with_the_bundled_engine(bundle):
+    process = subprocess.run([sys.executable, "-c", BUNDLE_CHECK], cwd=bundle, capture_output=True, text=True,
+                             timeout=600)
+    assert process.returncode == 0, process.stderr
+    assert re.search(r"^Total: 0(\.0)? / \d", process.stdout, re.M), process.stdout + process.stderr
+    assert "is not implemented yet" in process.stdout
+    engine = Path(re.search(r"^engine: (.*)$", process.stdout, re.M).group(1))
+    assert engine.resolve().is_relative_to(bundle.resolve())
