@@ -261,3 +261,11 @@ def test_the_bundles_check_cell_grades_the_stub_with_the_bundled_engine(bundle):
     assert "is not implemented yet" in process.stdout
     engine = Path(re.search(r"^engine: (.*)$", process.stdout, re.M).group(1))
     assert engine.resolve().is_relative_to(bundle.resolve())
+
+
+def test_the_kits_readme_tells_students_the_notebook_check_and_colab_steps():
+    from autograder.instructor.bundles import colab_setup
+
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    assert 'autograder.check("tensors", "first_row")' in readme
+    assert all(f"`{line}`" in readme for line in colab_setup("tensors").splitlines())
