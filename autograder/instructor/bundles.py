@@ -217,6 +217,7 @@ def stub_notebook(source: str, assignment: str):
     if docstring is not None and body and isinstance(body[0], ast.Expr):
         skip_to = body[0].end_lineno
         body = body[1:]
+    defined = [node.name for node in body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
     starts = []  # 0-based first line of each definition, with its decorators and leading comments
     for node in body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
@@ -240,12 +241,45 @@ def stub_notebook(source: str, assignment: str):
                f"    {check_command(assignment, f'{assignment}.ipynb')}\n")
     cells = [v4.new_markdown_cell(intro)]
     cells += [v4.new_code_cell(chunk) for chunk in chunks if chunk.strip()]
+    cells += [v4.new_markdown_cell(NOTEBOOK_CHECK_INTRO.format(
+        name=assignment, function=defined[0] if defined else "your_function", colab=colab_setup(assignment))),
+              v4.new_code_cell(notebook_check_cell(assignment))]
     notebook = v4.new_notebook(cells=cells, metadata={
         "kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"},
         "language_info": {"name": "python"},
     })
     nbformat.validate(notebook)
     return notebook
+
+
+NOTEBOOK_CHECK_INTRO = """\
+## Check your work
+
+Run the cell below: it runs the public tests on your functions as you last ran their cells (no
+need to save first) and shows the score table and the messages Gradescope shows. To check one
+function, give its name: `autograder.check("{name}", "{function}")`. Your code runs in a separate
+process, never in this notebook.
+
+The notebook must run in the bundle's folder (start Jupyter there). On Colab, upload
+`{name}.zip` to the Files pane, then run once in a new cell:
+
+```
+{colab}
+```
+"""
+
+
+def colab_setup(assignment: str) -> str:
+    """What a student runs once in Colab, after uploading the bundle's zip to /content: unzip it,
+    work in its folder, and install only what the check needs (Colab has torch, numpy and the
+    rest of requirements/student.txt; reinstalling them can break its kernel)."""
+    return (f"!unzip -q -o /content/{assignment}.zip -d /content\n"
+            f"%cd /content/{assignment}\n"
+            "!pip install -r requirements-colab.txt")
+
+
+def notebook_check_cell(assignment: str) -> str:
+    return f'import autograder\nautograder.check("{assignment}")'
 
 
 STUDENT_README = """\
@@ -277,9 +311,16 @@ of torch (from PyTorch's own index, which the file names), without several GB of
 libraries; to use an NVIDIA GPU, install `{torch}` with CUDA first, following pytorch.org, and
 `requirements.txt` keeps it.
 
-On Colab, everything your code may import is already installed (do not reinstall it: a
-different IPython can break Colab's kernel): upload this folder (or the zip) and run
-`!pip install -r requirements-colab.txt`, which adds only what the check needs.
+On Colab, everything your code may import is already installed (do not reinstall it: another
+torch, numpy or IPython can break Colab's kernel). Upload `{name}.zip` to the Files pane (it
+lands in `/content`), open `{name}.ipynb` (File > Upload notebook), and run once in a new cell:
+
+```
+{colab}
+```
+
+This unzips the bundle into `/content/{name}`, makes it the notebook's folder, and installs
+only what the check needs (`requirements-colab.txt`: no torch, no numpy).
 
 ## 2. Work
 
@@ -299,9 +340,15 @@ From this folder, with the environment active:
 
 (use `{name}.ipynb` if you work in the notebook; save it first). It runs the public tests on
 your file and prints a score table and the messages Gradescope shows; a function you have not
-written yet is reported as "not implemented yet". Gradescope also runs hidden tests on other
-inputs, so passing every public test does not guarantee full marks: test your functions on your
-own examples too.
+written yet is reported as "not implemented yet".
+
+In the notebook (Jupyter or Colab), run its last cell instead, `autograder.check("{name}")`,
+or `autograder.check("{name}", "{function}")` for one function: it checks the cells as you last
+ran them, without saving, with the same tests and messages; "cell N" in a message is the cell
+marked `[N]`.
+
+Gradescope also runs hidden tests on other inputs, so passing every public test does not
+guarantee full marks: test your functions on your own examples too.
 
 ## 4. Submit
 
@@ -320,7 +367,8 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     notebook = io.StringIO()
     nbformat.write(stub_notebook(stub, name), notebook)
     readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0], available=environment.available_text(),
-                                   check=check_command(name, f"{name}.py"))
+                                   check=check_command(name, f"{name}.py"), colab=colab_setup(name),
+                                   function=assignment.api[0])
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
