@@ -85,20 +85,24 @@ def kill_descendants(timeout: float = 10.0, keep: Collection[int] = ()) -> int:
         if not pids:
             break
         killed += kill(pids)
-        _reap()
+        reap()
         time.sleep(0.01)
-    _reap()
+    reap()
     return killed
 
 
-def _reap() -> None:
+def reap() -> dict[int, int]:
+    """Collect every finished child of this process, so none lingers as a zombie: pid -> its
+    exit code (negative: the signal that ended it)."""
+    finished = {}
     while True:
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
+            pid, status = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return finished
         if pid == 0:
-            return
+            return finished
+        finished[pid] = os.waitstatus_to_exitcode(status)
 
 
 def strays(main: int, quick: bool = False) -> list[int]:

@@ -234,19 +234,12 @@ def serve(connection: socket.socket) -> None:
         connection.sendall(json.dumps(answer).encode() + b"\n")
 
 
-FINISHED: dict[int, int] = {}
+FINISHED: dict[int, int] = {}   # exit codes of children reaped before anyone asked for them
 
 
 def _reap(pid: int) -> int | None:
-    """Collect every finished child (so none lingers as a zombie); answer for `pid`."""
-    while True:
-        try:
-            done, status = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            break
-        if done == 0:
-            break
-        FINISHED[done] = -os.WTERMSIG(status) if os.WIFSIGNALED(status) else os.WEXITSTATUS(status)
+    """The exit code of child `pid`, or None while it runs; every finished child is collected."""
+    FINISHED.update(processes.reap())
     return FINISHED.pop(pid, None)
 
 
