@@ -103,11 +103,10 @@ class Row:
     status: str                      # graded, not loaded, crashed, stopped, missing (STATUSES)
     reason: str = ""                 # the error first (extra_data.reason), then the grade's notes, whole
     results: dict | None = None
-    seconds: float = 0.0
 
     @classmethod
     def of(cls, submission: Submission, outcome: dict) -> "Row":
-        return cls(submission, _status(outcome), _reason(outcome), outcome, float(outcome.get("execution_time", 0.0)))
+        return cls(submission, _status(outcome), _reason(outcome), outcome)
 
     @property
     def differs(self) -> bool:
