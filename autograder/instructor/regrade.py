@@ -51,6 +51,7 @@ from pathlib import Path, PurePosixPath
 
 from autograder import results
 from autograder.course import Assignment
+from autograder.instructor.demo import total
 from autograder.supervisor.grade import GRADER_ERROR, NOT_LOADED, STOPPED, Options, ResultsNotWritten, grade_batch
 
 METADATA = "submission_metadata.yml"
@@ -116,11 +117,11 @@ class Row:
 
     @property
     def score(self) -> float:
-        return float(self.results.get("score", 0)) if self.results else 0.0
+        return total(self.results or {})[0]
 
     @property
     def max_score(self) -> float:
-        return sum(float(t.get("max_score", 0)) for t in (self.results or {}).get("tests", []))
+        return total(self.results or {})[1]
 
 
 # --- reading the export --------------------------------------------------------------------
