@@ -47,6 +47,7 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from autograder import results
@@ -122,6 +123,11 @@ class Row:
     @property
     def max_score(self) -> float:
         return total(self.results or {})[1]
+
+    @cached_property
+    def tests(self) -> dict[str, dict]:
+        """Each test of the results by its column name (see `test_columns`), worked out once per row."""
+        return dict(zip(_test_names(self.results), (self.results or {}).get("tests", [])))
 
 
 # --- reading the export --------------------------------------------------------------------
@@ -312,10 +318,6 @@ def _test_names(outcome: dict | None) -> list[str]:
     return names
 
 
-def _tests(row: Row) -> dict[str, dict]:
-    return dict(zip(_test_names(row.results), (row.results or {}).get("tests", [])))
-
-
 def _points(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
@@ -334,7 +336,7 @@ def write_csv(path: Path, rows: list[Row], columns: list[str], due: datetime | N
         writer = csv.writer(handle)
         writer.writerow(FIXED_COLUMNS + columns)
         for row in rows:
-            s, tests = row.submission, _tests(row)
+            s, tests = row.submission, row.tests
             when = s.created_at.isoformat() if s.created_at else ""
             for person in s.people or [Person()]:
                 writer.writerow([
@@ -354,7 +356,7 @@ def pass_rates(rows: list[Row], columns: list[str]) -> list[tuple[str, float, in
     test on a machine without a GPU is worth 0 there and left out)."""
     graded, rates = loaded(rows), []
     for column in columns:
-        found = [test for row in graded if (test := _tests(row).get(column)) is not None]
+        found = [test for row in graded if (test := row.tests.get(column)) is not None]
         maximum = max((float(t.get("max_score", 0)) for t in found), default=0.0)
         if maximum > 0:
             rates.append((column, maximum, sum(_passed(t) for t in found), len(graded)))
