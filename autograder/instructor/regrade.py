@@ -375,8 +375,8 @@ def function_rates(rows: list[Row]) -> list[tuple[str, float, int, float, int]]:
                 for tag in test.get("tags") or ["(no tag)"]:
                     by_tag.setdefault(str(tag), []).append(test)
         per_row.append(by_tag)
-    present = {tag for by_tag in per_row for tag in by_tag}
-    tags = [tag for tag in _first_tags(graded) if tag in present] + sorted(present - set(_first_tags(graded)))
+    present, first = {tag for by_tag in per_row for tag in by_tag}, _first_tags(graded)
+    tags = [tag for tag in first if tag in present] + sorted(present - set(first))
     rates = []
     for tag in tags:
         groups = [by_tag.get(tag, []) for by_tag in per_row]
