@@ -277,15 +277,20 @@ def _missing(submission: Submission, target: Path) -> Row:
 def _status(outcome: dict) -> str:
     """The row's status, from results.json's `extra_data.status` (set by
     `autograder.supervisor.grade`): data, never the text of a message."""
-    extra = outcome.get("extra_data")
-    return STATUSES.get(extra.get("status"), "graded") if isinstance(extra, dict) else "graded"
+    return STATUSES.get(_extra(outcome).get("status"), "graded")
+
+
+def _extra(outcome: dict | None) -> dict:
+    """results.json's extra_data; {} when it is absent or not a mapping."""
+    extra = (outcome or {}).get("extra_data")
+    return extra if isinstance(extra, dict) else {}
 
 
 def _reason(outcome: dict) -> str:
     """The error that decided the status first (extra_data.reason), then the grade's notes, whole,
     but the banner that names the graded file."""
-    extra = outcome.get("extra_data")
-    first = str(extra.get("reason") or "").strip() if isinstance(extra, dict) and extra.get("status") else ""
+    extra = _extra(outcome)
+    first = str(extra.get("reason") or "").strip() if extra.get("status") else ""
     notes = [line.rstrip() for line in str(outcome.get("output") or "").splitlines()
              if line.strip() and line.strip() != first and not re.fullmatch(r"Graded .*\.", line.strip())]
     return "\n".join(([first] if first else []) + notes)
@@ -494,8 +499,7 @@ def _tampered(rows: list[Row]) -> list[str]:
 
 def tampered_names(row: Row) -> list[str]:
     """What kit code a submission changed in its process (results.json extra_data.tampered)."""
-    extra = (row.results or {}).get("extra_data")
-    changes = extra.get("tampered") if isinstance(extra, dict) else None
+    changes = _extra(row.results).get("tampered")
     if not isinstance(changes, list):
         return []
     return [str(c.get("name")) for c in changes if isinstance(c, dict)]
