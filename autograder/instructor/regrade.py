@@ -626,8 +626,7 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     rows: dict[str, Row] = {}
-    present = [s for s in found if s.folder is not None]
-    targets = []
+    present: list[tuple[Submission, Path]] = []   # (submission, its results.json) to grade
     for submission in found:
         folder = out / _safe_name(submission.folder_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -636,14 +635,14 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
         if submission.folder is None:
             rows[submission.folder_name] = _missing(submission, target)
         else:
-            targets.append(target)
+            present.append((submission, target))
     if not present:
         return rows
     bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress)
 
     def done(index: int, outcome: dict) -> None:
-        submission = present[index]
+        submission = present[index][0]
         rows[submission.folder_name] = Row.of(submission, outcome)
         bar.update(task, advance=1, description=submission.folder_name)
 
@@ -651,7 +650,7 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
         task = bar.add_task("", total=len(present))
         options = Options(call_timeout=call_timeout, session_timeout=timeout)
         try:
-            grade_batch(assignment, [(s.folder, t) for s, t in zip(present, targets)], options, sessions=jobs,
+            grade_batch(assignment, [(s.folder, t) for s, t in present], options, sessions=jobs,
                         on_done=done)
         except ResultsNotWritten as error:  # every row is there all the same (from `done`)
             print(f"autograder regrade: {error}", file=sys.stderr)
