@@ -141,11 +141,6 @@ def generate_stub(solution_source: str, *, filename: str = "<solution>") -> str:
     return stub
 
 
-def stub_path(assignment: str, root: Path) -> Path:
-    """Where the stub of `assignment` is written (`autograder.course` says)."""
-    return Assignment(assignment, root).stub
-
-
 # --- reading the solution --------------------------------------------------------------------
 
 
@@ -441,8 +436,9 @@ def run(names: list[str] | None = None, *, check: bool = False, root: Path = ROO
     if check:
         return _check_all(stubs, root)
     for name, stub in stubs.items():
-        _write(stub_path(name, root), stub)
-        print(f"wrote {_relative(stub_path(name, root), root)}")
+        path = Assignment(name, root).stub
+        _write(path, stub)
+        print(f"wrote {_relative(path, root)}")
     return 0
 
 
