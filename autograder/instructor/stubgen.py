@@ -51,9 +51,10 @@ Rules, each enforced with a `StubError` that names the file and line:
 
 Running it
 ----------
-`autograder stubs [ASSIGNMENT ...]` (`run`) writes the stubs of the named assignments (of every
-`solutions/*.py` when none is named, except files whose name starts with `_`), then rewrites the
-handouts' generated blocks (`autograder.instructor.handouts`). `--check` writes nothing: it
+`autograder stubs [ASSIGNMENT ...]` writes, through `run`, the stubs of the named assignments (of every
+`solutions/*.py` when none is named, except files whose name starts with `_`); the command then
+rewrites the handouts' generated blocks (`autograder.cli.stubs_command` calls
+`autograder.instructor.handouts.run`; `run` here does not). `--check` writes nothing: it
 prints a diff for each stub that differs from what the solution generates and exits 1 if any
 differs or is missing. A solution with no region at all is refused, because its stub would be
 the full solution. Exit status 2 means a `StubError`.
