@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from autograder.course import ROOT, available
+from autograder.course import ROOT, Assignment, available
 from autograder.isolation.processes import descendants
 
 RUNS = 3
@@ -157,7 +157,6 @@ def notebook_cost(assignment: str = "tensors") -> None:
     a training loop that would run for minutes), graded alternately: what the notebook costs."""
     import nbformat
 
-    from autograder.course import Assignment
     from autograder.instructor.bundles import stub_notebook
 
     source = Assignment.get(assignment).solution.read_text(encoding="utf-8")
@@ -186,7 +185,6 @@ def regrade_rate(assignment: str = "tensors", count: int = REGRADE_SUBMISSIONS,
                  sample: int = SEQUENTIAL_SAMPLE, jobs: int | None = None, cpus: set[int] | None = None) -> None:
     """Submissions per minute: `autograder regrade` of `count` submissions vs `make grade` one
     at a time, both on `cpus` (default: all of this machine's)."""
-    from autograder.course import Assignment
     from autograder.instructor.regrade import regrade
 
     cpus = cpus or os.sched_getaffinity(0)

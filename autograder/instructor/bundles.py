@@ -417,8 +417,7 @@ def run(what: str, names: list[str] | None = None, dist: Path = ROOT / "dist") -
         if what == "autograder":
             path = build_autograder_zip(assignment, dist)
         else:
-            build_student_bundle(assignment, dist)
-            path = Path(dist) / "student" / f"{assignment.name}.zip"
+            path = build_student_bundle(assignment, dist).with_suffix(".zip")
         print(f"{assignment.name:<20} {path}")
     skipped = [n for n in NAMES if not ready(Assignment(n)) and not names]
     if skipped:

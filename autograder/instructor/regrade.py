@@ -47,10 +47,12 @@ import time
 import zipfile
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 
 from autograder import results
 from autograder.course import Assignment
+from autograder.instructor.demo import total
 from autograder.supervisor.grade import GRADER_ERROR, NOT_LOADED, STOPPED, Options, ResultsNotWritten, grade_batch
 
 METADATA = "submission_metadata.yml"
@@ -103,11 +105,10 @@ class Row:
     status: str                      # graded, not loaded, crashed, stopped, missing (STATUSES)
     reason: str = ""                 # the error first (extra_data.reason), then the grade's notes, whole
     results: dict | None = None
-    seconds: float = 0.0
 
     @classmethod
     def of(cls, submission: Submission, outcome: dict) -> "Row":
-        return cls(submission, _status(outcome), _reason(outcome), outcome, float(outcome.get("execution_time", 0.0)))
+        return cls(submission, _status(outcome), _reason(outcome), outcome)
 
     @property
     def differs(self) -> bool:
@@ -117,11 +118,16 @@ class Row:
 
     @property
     def score(self) -> float:
-        return float(self.results.get("score", 0)) if self.results else 0.0
+        return total(self.results or {})[0]
 
     @property
     def max_score(self) -> float:
-        return sum(float(t.get("max_score", 0)) for t in (self.results or {}).get("tests", []))
+        return total(self.results or {})[1]
+
+    @cached_property
+    def tests(self) -> dict[str, dict]:
+        """Each test of the results by its column name (see `test_columns`), worked out once per row."""
+        return dict(zip(_test_names(self.results), (self.results or {}).get("tests", [])))
 
 
 # --- reading the export --------------------------------------------------------------------
@@ -271,15 +277,20 @@ def _missing(submission: Submission, target: Path) -> Row:
 def _status(outcome: dict) -> str:
     """The row's status, from results.json's `extra_data.status` (set by
     `autograder.supervisor.grade`): data, never the text of a message."""
-    extra = outcome.get("extra_data")
-    return STATUSES.get(extra.get("status"), "graded") if isinstance(extra, dict) else "graded"
+    return STATUSES.get(_extra(outcome).get("status"), "graded")
+
+
+def _extra(outcome: dict | None) -> dict:
+    """results.json's extra_data; {} when it is absent or not a mapping."""
+    extra = (outcome or {}).get("extra_data")
+    return extra if isinstance(extra, dict) else {}
 
 
 def _reason(outcome: dict) -> str:
     """The error that decided the status first (extra_data.reason), then the grade's notes, whole,
     but the banner that names the graded file."""
-    extra = outcome.get("extra_data")
-    first = str(extra.get("reason") or "").strip() if isinstance(extra, dict) and extra.get("status") else ""
+    extra = _extra(outcome)
+    first = str(extra.get("reason") or "").strip() if extra.get("status") else ""
     notes = [line.rstrip() for line in str(outcome.get("output") or "").splitlines()
              if line.strip() and line.strip() != first and not re.fullmatch(r"Graded .*\.", line.strip())]
     return "\n".join(([first] if first else []) + notes)
@@ -312,10 +323,6 @@ def _test_names(outcome: dict | None) -> list[str]:
     return names
 
 
-def _tests(row: Row) -> dict[str, dict]:
-    return dict(zip(_test_names(row.results), (row.results or {}).get("tests", [])))
-
-
 def _points(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
@@ -334,7 +341,7 @@ def write_csv(path: Path, rows: list[Row], columns: list[str], due: datetime | N
         writer = csv.writer(handle)
         writer.writerow(FIXED_COLUMNS + columns)
         for row in rows:
-            s, tests = row.submission, _tests(row)
+            s, tests = row.submission, row.tests
             when = s.created_at.isoformat() if s.created_at else ""
             for person in s.people or [Person()]:
                 writer.writerow([
@@ -354,7 +361,7 @@ def pass_rates(rows: list[Row], columns: list[str]) -> list[tuple[str, float, in
     test on a machine without a GPU is worth 0 there and left out)."""
     graded, rates = loaded(rows), []
     for column in columns:
-        found = [test for row in graded if (test := _tests(row).get(column)) is not None]
+        found = [test for row in graded if (test := row.tests.get(column)) is not None]
         maximum = max((float(t.get("max_score", 0)) for t in found), default=0.0)
         if maximum > 0:
             rates.append((column, maximum, sum(_passed(t) for t in found), len(graded)))
@@ -373,8 +380,8 @@ def function_rates(rows: list[Row]) -> list[tuple[str, float, int, float, int]]:
                 for tag in test.get("tags") or ["(no tag)"]:
                     by_tag.setdefault(str(tag), []).append(test)
         per_row.append(by_tag)
-    present = {tag for by_tag in per_row for tag in by_tag}
-    tags = [tag for tag in _first_tags(graded) if tag in present] + sorted(present - set(_first_tags(graded)))
+    present, first = {tag for by_tag in per_row for tag in by_tag}, _first_tags(graded)
+    tags = [tag for tag in first if tag in present] + sorted(present - set(first))
     rates = []
     for tag in tags:
         groups = [by_tag.get(tag, []) for by_tag in per_row]
@@ -492,8 +499,7 @@ def _tampered(rows: list[Row]) -> list[str]:
 
 def tampered_names(row: Row) -> list[str]:
     """What kit code a submission changed in its process (results.json extra_data.tampered)."""
-    extra = (row.results or {}).get("extra_data")
-    changes = extra.get("tampered") if isinstance(extra, dict) else None
+    changes = _extra(row.results).get("tampered")
     if not isinstance(changes, list):
         return []
     return [str(c.get("name")) for c in changes if isinstance(c, dict)]
@@ -620,8 +626,7 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     rows: dict[str, Row] = {}
-    present = [s for s in found if s.folder is not None]
-    targets = []
+    present: list[tuple[Submission, Path]] = []   # (submission, its results.json) to grade
     for submission in found:
         folder = out / _safe_name(submission.folder_name)
         folder.mkdir(parents=True, exist_ok=True)
@@ -630,14 +635,14 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
         if submission.folder is None:
             rows[submission.folder_name] = _missing(submission, target)
         else:
-            targets.append(target)
+            present.append((submission, target))
     if not present:
         return rows
     bar = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                    TextColumn("{task.description}"), console=Console(stderr=True), disable=not progress)
 
     def done(index: int, outcome: dict) -> None:
-        submission = present[index]
+        submission = present[index][0]
         rows[submission.folder_name] = Row.of(submission, outcome)
         bar.update(task, advance=1, description=submission.folder_name)
 
@@ -645,7 +650,7 @@ def _grade_all(assignment: str, found: list[Submission], out: Path, jobs: int, t
         task = bar.add_task("", total=len(present))
         options = Options(call_timeout=call_timeout, session_timeout=timeout)
         try:
-            grade_batch(assignment, [(s.folder, t) for s, t in zip(present, targets)], options, sessions=jobs,
+            grade_batch(assignment, [(s.folder, t) for s, t in present], options, sessions=jobs,
                         on_done=done)
         except ResultsNotWritten as error:  # every row is there all the same (from `done`)
             print(f"autograder regrade: {error}", file=sys.stderr)

@@ -51,9 +51,10 @@ Rules, each enforced with a `StubError` that names the file and line:
 
 Running it
 ----------
-`autograder stubs [ASSIGNMENT ...]` (`run`) writes the stubs of the named assignments (of every
-`solutions/*.py` when none is named, except files whose name starts with `_`), then rewrites the
-handouts' generated blocks (`autograder.instructor.handouts`). `--check` writes nothing: it
+`autograder stubs [ASSIGNMENT ...]` writes, through `run`, the stubs of the named assignments (of every
+`solutions/*.py` when none is named, except files whose name starts with `_`); the command then
+rewrites the handouts' generated blocks (`autograder.cli.stubs_command` calls
+`autograder.instructor.handouts.run`; `run` here does not). `--check` writes nothing: it
 prints a diff for each stub that differs from what the solution generates and exits 1 if any
 differs or is missing. A solution with no region at all is refused, because its stub would be
 the full solution. Exit status 2 means a `StubError`.
@@ -139,11 +140,6 @@ def generate_stub(solution_source: str, *, filename: str = "<solution>") -> str:
     removed = [edit.region for edit in edits if edit.replacement is None]
     _check_interface(tree, stub, origins, removed, filename)
     return stub
-
-
-def stub_path(assignment: str, root: Path) -> Path:
-    """Where the stub of `assignment` is written (`autograder.course` says)."""
-    return Assignment(assignment, root).stub
 
 
 # --- reading the solution --------------------------------------------------------------------
@@ -441,8 +437,9 @@ def run(names: list[str] | None = None, *, check: bool = False, root: Path = ROO
     if check:
         return _check_all(stubs, root)
     for name, stub in stubs.items():
-        _write(stub_path(name, root), stub)
-        print(f"wrote {_relative(stub_path(name, root), root)}")
+        path = Assignment(name, root).stub
+        _write(path, stub)
+        print(f"wrote {_relative(path, root)}")
     return 0
 
 
