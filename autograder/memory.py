@@ -20,7 +20,7 @@ from __future__ import annotations
 def extent(x: object) -> list | None:
     """[address, element size, shape, byte strides] of a plain CPU tensor, parameter or array,
     else None (a tensor subclass may answer with anything, so it is not asked)."""
-    import numpy as np   # here: the grader's session decides from extents before it imports torch
+    import numpy as np   # here: importing autograder.session.plugin must not import torch
     import torch
 
     if type(x) is torch.Tensor or type(x) is torch.nn.Parameter:

@@ -6,7 +6,7 @@ A message is one frame in a format we own (no pickle, no zip, nothing compressed
     JSON     {"regions": [[nbytes, skew], ...], "value": <tree of tagged nodes>}
     raw      the bytes of every memory region, one after the other
 
-Values are turned into a tree of tagged nodes (`encode`); the memory that tensors and NumPy
+Values are turned into a tree of tagged nodes (`dumps`); the memory that tensors and NumPy
 arrays live in travels as raw regions, and each tensor/array node says which region it views,
 with its dtype, shape, strides and offset. Values that overlap in the sender's memory (views,
 `torch.from_numpy(a)` and `a`, `x.t()` and `x`) land in one region, so they arrive sharing memory
@@ -160,11 +160,6 @@ def _check_deadline(deadline: float | None) -> None:
 
 
 # ---------------------------------------------------------------- encoding (either side)
-
-def encode(value: object) -> object:
-    """Turn a Python value into a tree of plain, tagged nodes (tensors without their data)."""
-    return _Encoder().node(value, 0)
-
 
 class _Piece:
     """The memory one tensor/array node views: bytes [lo, hi) of the sender's address space."""
@@ -360,11 +355,6 @@ def _opaque(value: object, why: str = "") -> dict:
 
 
 # ---------------------------------------------------------------- decoding (strict)
-
-def decode(node: object) -> object:
-    """Rebuild a value from a tree produced by `encode` (without raw regions), rejecting anything else."""
-    return _Decoder([], None).value(node, 0)
-
 
 def _regions(table: list, raw: bytes) -> list[torch.Tensor]:
     """One zero-padded uint8 buffer per region, each at its sender's address modulo ALIGN."""

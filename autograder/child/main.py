@@ -42,7 +42,6 @@ import traceback
 from collections.abc import Iterable
 
 
-
 class Channel:
     """`autograder.wire` frames over two pipe file descriptors; a reply echoes its request's id."""
 

@@ -30,8 +30,9 @@ from autograder.results import shorten
 from autograder.session.zygote import ForkedProcess, Zygote, ZygoteStopped
 
 # `autograder.wire` imports torch (~1.5 s), so it is imported on the first request, not here:
-# the grading session starts the child before it imports torch itself, and on two cores the
-# two imports run side by side instead of one after the other.
+# importing `autograder.session.plugin`, which imports this module, does not import torch
+# (tests/test_engine.py holds it to that). A grading session has torch loaded already
+# (`autograder.session.zygote.prepare`), so there the late import costs nothing.
 
 STARTUP_TIMEOUT = 180.0
 OUTPUT_KEEP_BYTES = 16_384

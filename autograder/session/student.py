@@ -22,18 +22,16 @@ import ast
 import hashlib
 import time
 from dataclasses import dataclass, field
-
 from pathlib import Path
 
-from autograder import environment
-
-from autograder import memory
+from autograder import environment, memory
+from autograder.isolation.sandbox import MEMORY_MB
+from autograder.results import SHORT_LIMIT, clean_text, shorten
+from autograder.session.child_process import (ChildDied, ChildError, ChildFailedToStart, ChildGarbled,
+                                              ChildProcess, ChildTimeout)
 from autograder.submission.program import Outcome, Program, Statement, plan
 from autograder.submission.reach import Reach
-from autograder.results import SHORT_LIMIT, clean_text, shorten
-from autograder.isolation.sandbox import MEMORY_MB
 from autograder.submission.source import from_script
-from autograder.session.child_process import ChildDied, ChildError, ChildFailedToStart, ChildGarbled, ChildTimeout, ChildProcess
 
 CALL_TIMEOUT = 10.0      # one call into the submission; also one top-level statement as it loads
 IMPORT_TIMEOUT = 15.0    # reading and parsing the file in the student's process

@@ -8,6 +8,7 @@ import torch
 # (and shortens it at a sentence end, with results.shorten); the wire caps strings anyway.
 MESSAGE_LIMIT = 2000
 
+
 class MissingName(Exception):
     """The submission does not define a name the assignment requires."""
 
