@@ -21,6 +21,7 @@ from autograder import course
 from autograder.session import checks, hints, plugin
 from autograder.session.main import FLAGS
 from autograder.settings import SessionSettings
+from kit import solution_source
 
 pytest_plugins = ["pytester"]
 
@@ -33,7 +34,7 @@ def solution_lines(name: str) -> set[str]:
     """The non-trivial lines between the solution markers of solutions/<name>.py, normalised,
     each also without `return` and as the right-hand side of an assignment."""
     lines, inside = set(), False
-    for line in course.Assignment.get(name).solution.read_text(encoding="utf-8").splitlines():
+    for line in solution_source(name).splitlines():
         code = line.strip()
         if code.startswith("# BEGIN SOLUTION") or code.startswith("# END SOLUTION"):
             inside = code.startswith("# BEGIN")
