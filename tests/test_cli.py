@@ -16,6 +16,7 @@ import pytest
 
 from autograder import cli
 from autograder.course import ROOT
+from kit import solution_source
 
 # Each command as a user would type it, the module it runs, and the arguments `run` must get.
 # (`stubs` runs two modules; with --check the one not replaced only reads the repository.)
@@ -126,7 +127,7 @@ def test_the_right_file_or_folder_is_not_refused(path):
 
 def test_our_functions_under_another_assignments_name_are_graded(tmp_path):
     renamed = tmp_path / "nn_module.py"
-    renamed.write_text((ROOT / "solutions" / "tensors.py").read_text())
+    renamed.write_text(solution_source("tensors"))
     assert cli.wrong_input("tensors", renamed) is None
 
 
@@ -136,7 +137,7 @@ def test_on_gradescope_another_assignments_file_is_graded_with_a_note(tmp_path):
 
     folder = tmp_path / "submission"
     folder.mkdir()
-    (folder / "autograd_function.py").write_text((ROOT / "solutions" / "autograd_function.py").read_text())
+    (folder / "autograd_function.py").write_text(solution_source("autograd_function"))
     prepared = prepare(Assignment.get("tensors"), folder, tmp_path / "scratch")
     assert prepared.looks_like is not None and prepared.looks_like[0] == "autograd_function"
     assert prepared.notes[-1] == prepared.looks_like[1]

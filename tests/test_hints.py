@@ -1,6 +1,6 @@
 """Hint levels (autograder/session/hints.py): at the default level, "mistake", no line of a
 reference solution appears in what a student can read, for every assignment; "solution" still
-shows the fix and "outcome" no hint.
+shows the fix and "outcome" no hint (the plugin showing each level: tests/test_plugin.py).
 
 What a student can read is every string of the graders and of session/checks.py (test names,
 messages, hints; the fixes in hints.json are left out, being instructors only), read from
@@ -11,18 +11,15 @@ travel in the student bundle too.
 from __future__ import annotations
 
 import ast
-import json
 import re
-import textwrap
 
 import pytest
 
 from autograder import course
-from autograder.session import checks, hints, plugin
-from autograder.session.main import FLAGS
+from autograder.session import checks, hints
 from autograder.settings import SessionSettings
+from kit import solution_source
 
-pytest_plugins = ["pytester"]
 
 def normal(text: str) -> str:
     """Whitespace collapsed, and none around punctuation: `x[:2, -1]` == `x[:2,-1]`."""
@@ -33,7 +30,7 @@ def solution_lines(name: str) -> set[str]:
     """The non-trivial lines between the solution markers of solutions/<name>.py, normalised,
     each also without `return` and as the right-hand side of an assignment."""
     lines, inside = set(), False
-    for line in course.Assignment.get(name).solution.read_text(encoding="utf-8").splitlines():
+    for line in solution_source(name).splitlines():
         code = line.strip()
         if code.startswith("# BEGIN SOLUTION") or code.startswith("# END SOLUTION"):
             inside = code.startswith("# BEGIN")
@@ -115,32 +112,3 @@ def test_text_by_level():
     assert hints.text(led, "outcome", fixes) is None
     with pytest.raises(ValueError, match="unknown hint level 'all'"):
         hints.checked("all")
-
-
-GRADER = """\
-from gradescope_utils.autograder_utils.decorators import weight
-from autograder.session import checks
-
-@weight(1)
-def test_add_inplace():
-    checks.fail("add_inplace returned a new tensor instead of x itself.",
-                hint=checks.Hint("An out-of-place addition makes a new tensor.", "add_inplace.new"))
-"""
-
-
-@pytest.mark.parametrize("level, shown, hidden", [
-    ("solution", "Hint: x.add_(y) (or x += y) changes x", "out-of-place addition"),
-    ("mistake", "Hint: An out-of-place addition makes a new tensor.", "x.add_(y)"),
-    (None, "Hint: An out-of-place addition makes a new tensor.", "x.add_(y)"),
-    ("outcome", "add_inplace returned a new tensor", "Hint:"),
-])
-def test_the_plugin_shows_the_hint_of_its_level(pytester, monkeypatch, level, shown, hidden):
-    monkeypatch.setenv("PYTEST_DISABLE_PLUGIN_AUTOLOAD", "1")
-    pytester.makepyfile(test_graders=textwrap.dedent(GRADER))
-    verdicts = pytester.path / "verdicts.jsonl"
-    grader = plugin.GraderPlugin(SessionSettings(assignment="tensors", verdicts=str(verdicts), hints=level),
-                                 zygote=None)
-    pytester.runpytest(*FLAGS, "--rootdir", str(pytester.path), plugins=[grader, plugin])
-    (output,) = [json.loads(line)["output"] for line in verdicts.read_text().splitlines()
-                 if json.loads(line)["event"] == "verdict"]
-    assert shown in output and hidden not in output

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from autograder.course import PACKAGE
-from kit import grade_file, replace_definition, solution_source
+from kit import failing, grade_file, replace_definition, solution_source
 
 # What each tier's modules may import from the kit (the top-level modules are the contracts
 # every tier shares; `graders/` and `instructor/` may use anything).
@@ -80,5 +80,5 @@ def test_the_students_process_starts_with_nothing_of_pytest_the_graders_or_the_r
     path = tmp_path / "tensors.py"
     path.write_text(replace_definition(solution_source("tensors"), "make_tensors", LEAKS))
     outcome = grade_file("tensors", path, tmp_path / "results.json", select=["make_tensors_keys"])
-    (test,) = [t for t in outcome["tests"] if t["score"] < t["max_score"]]
+    (test,) = failing(outcome)
     assert "LEAKED []" in test["output"], test["output"]

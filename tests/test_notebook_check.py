@@ -14,6 +14,7 @@ from autograder import notebook_check
 from autograder.course import ROOT, Assignment
 from autograder.notebook_check import only_function, submission_cells, submission_notebook
 from autograder.submission.notebook import code_cells
+from kit import solution_source
 
 # --- which runs are graded (pure) --------------------------------------------------------------
 
@@ -174,7 +175,7 @@ def public_points() -> float:
 
 @pytest.mark.slow
 def test_the_reference_cells_get_full_marks_and_never_run_in_the_notebooks_process(shell, capsys):
-    solution = Assignment.get("tensors").solution.read_text(encoding="utf-8")
+    solution = solution_source("tensors")
     run(shell, solution, "def first_row(x):\n    return x[1]", FIXED_FIRST_ROW, "%time y = first_row([1, 2])")
     delattr(builtins, MARKER)   # the cell above ran it here, as a student trying it does
     capsys.readouterr()
@@ -186,7 +187,7 @@ def test_the_reference_cells_get_full_marks_and_never_run_in_the_notebooks_proce
 
 @pytest.mark.slow
 def test_one_function_of_what_the_notebook_holds_now(shell, capsys):
-    solution = Assignment.get("tensors").solution.read_text(encoding="utf-8")
+    solution = solution_source("tensors")
     run(shell, solution, "def first_row(x):\n    return x[1]")   # the latest run is wrong
     capsys.readouterr()
     run(shell, "from autograder import check", "check('tensors', 'first_row')")

@@ -526,3 +526,27 @@ def test_a_function_not_written_yet_is_marked_in_its_verdict(grade):
     assert session.verdict("test_stub")["not_implemented"] is True
     assert "not_implemented" not in session.verdict("test_wrong")
     assert session.results()["output"] == "1 function is not written yet: f (its 1 test scores 0)."
+
+
+# ---------------------------------------------------------------- hint levels (autograder/session/hints.py)
+
+
+HINTED = """
+    from autograder.session import checks
+
+    @weight(1)
+    def test_add_inplace():
+        checks.fail("add_inplace returned a new tensor instead of x itself.",
+                    hint=checks.Hint("An out-of-place addition makes a new tensor.", "add_inplace.new"))
+"""
+
+
+@pytest.mark.parametrize("level, shown, hidden", [
+    ("solution", "Hint: x.add_(y) (or x += y) changes x", "out-of-place addition"),
+    ("mistake", "Hint: An out-of-place addition makes a new tensor.", "x.add_(y)"),
+    (None, "Hint: An out-of-place addition makes a new tensor.", "x.add_(y)"),
+    ("outcome", "add_inplace returned a new tensor", "Hint:"),
+])
+def test_the_plugin_shows_the_hint_of_its_level(grade, level, shown, hidden):
+    output = grade(HINTED, hints=level).verdict("test_add_inplace")["output"]
+    assert shown in output and hidden not in output

@@ -11,6 +11,7 @@ from autograder import cli
 from autograder.course import available
 from autograder.instructor import points
 from autograder.report import POINTS_FILE, format_table, hidden_points, number_key
+from kit import grade_file
 
 
 @pytest.fixture(scope="module")
@@ -81,10 +82,9 @@ def test_the_student_bundle_ships_the_points_file():
 @pytest.mark.slow
 def test_a_check_of_the_stub_says_what_the_hidden_tests_add(tmp_path):
     from autograder.course import Assignment
-    from autograder.supervisor.grade import Options, grade
 
-    outcome = grade("tensors", Assignment.get("tensors").stub, tmp_path / "results.json", Options(public_only=True))
+    outcome = grade_file("tensors", Assignment.get("tensors").stub, tmp_path / "results.json", public_only=True)
     assert outcome["extra_data"]["hidden_points"] == hidden_points("tensors") > 0
     assert f"worth {hidden_points('tensors'):.1f} more points" in format_table(outcome)
-    full = grade("tensors", Assignment.get("tensors").stub, tmp_path / "full.json")
+    full = grade_file("tensors", Assignment.get("tensors").stub, tmp_path / "full.json")
     assert "hidden_points" not in full.get("extra_data", {})
