@@ -194,11 +194,16 @@ def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
         score, max_score, status, text = 0, 0, "passed", NOT_COUNTED + "this grader cannot run it."
     else:
         score, max_score, status, text = 0, test.max_score, "failed", _failure_text(verdict)
+    return _entry(test, score, max_score, status, clean_text(text))
+
+
+def _entry(test: TestInfo, score: float, max_score: float, status: str, output: str) -> dict:
+    """The results.json entry of `test` (its name, number and tags cleaned for Gradescope)."""
     entry: dict[str, Any] = {"name": _test_name(test)}
     if test.number is not None:
         entry["number"] = test.number
     entry.update(score=score, max_score=max_score, status=status, visibility=test.visibility,
-                 tags=[_one_line(tag) for tag in test.tags], output=clean_text(text))
+                 tags=[_one_line(tag) for tag in test.tags], output=output)
     return entry
 
 
@@ -275,14 +280,7 @@ def error_results(message: str, manifest: Sequence[TestInfo] = ()) -> dict:
 def _not_graded(message: str, manifest: Sequence[TestInfo]) -> dict:
     first_line = clean_text(message).strip().split("\n", 1)[0]
     note = "Not graded: " + shorten(first_line, SHORT_LIMIT)
-    tests = []
-    for test in manifest:
-        entry: dict[str, Any] = {"name": _test_name(test)}
-        if test.number is not None:
-            entry["number"] = test.number
-        entry.update(score=0, max_score=test.max_score, status="failed", visibility=test.visibility,
-                     tags=[_one_line(tag) for tag in test.tags], output=note)
-        tests.append(entry)
+    tests = [_entry(test, 0, test.max_score, "failed", note) for test in manifest]
     return {"score": 0, "output": clean_text(message, TOP_OUTPUT_LIMIT), **PLAIN_TEXT_FORMATS, "tests": tests}
 
 
