@@ -103,7 +103,7 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
         entry["extra_data"] = {"not_implemented": True}
     output = _say_once([entry for entry in tests if not any(entry is u for u in unwritten)], _text(output))
     results: dict[str, Any] = {
-        "score": _total(tests),
+        "score": total(tests),
         "output": clean_text(_not_written(unwritten, output), TOP_OUTPUT_LIMIT),
         **PLAIN_TEXT_FORMATS,
         "tests": tests,
@@ -238,9 +238,10 @@ def _failure_text(verdict: Verdict | None) -> str:
     return f"{summary}\n{details}" if details else summary
 
 
-def _total(tests: list[dict]) -> float:
-    """The sum of the test scores, without float noise such as 0.30000000000000004."""
-    return round(math.fsum(test["score"] for test in tests), 6)
+def total(tests: Iterable[dict], key: str = "score") -> float:
+    """The sum of the tests' `key` ("score", or "max_score" for the points possible), without
+    float noise such as 0.30000000000000004. The one place results' points are added up."""
+    return round(math.fsum(test[key] for test in tests), 6)
 
 
 def _test_name(test: TestInfo) -> str:
