@@ -96,12 +96,16 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
     """The results dict for `manifest`, scored from `verdicts` alone (closed world)."""
     deciding = _deciding_verdicts(verdicts, {test.id for test in manifest})
     tests = [_scored_test(test, deciding.get(test.id)) for test in manifest]
-    unwritten = [entry for test, entry in zip(manifest, tests)
-                 if entry["status"] == "failed" and entry["visibility"] == "visible"
-                 and getattr(deciding.get(test.id), "not_implemented", False)]
-    for entry in unwritten:   # for the terminal table, which then leaves their failures to the top line
-        entry["extra_data"] = {"not_implemented": True}
-    output = _say_once([entry for entry in tests if not any(entry is u for u in unwritten)], _text(output))
+    unwritten, others = [], []   # visible failures of a function not written yet; the rest
+    for test, entry in zip(manifest, tests):
+        verdict = deciding.get(test.id)
+        if (entry["status"] == "failed" and entry["visibility"] == "visible"
+                and verdict is not None and verdict.not_implemented):
+            entry["extra_data"] = {"not_implemented": True}   # the terminal table leaves them to the top line
+            unwritten.append(entry)
+        else:
+            others.append(entry)
+    output = _say_once(others, _text(output))
     results: dict[str, Any] = {
         "score": total(tests),
         "output": clean_text(_not_written(unwritten, output), TOP_OUTPUT_LIMIT),
