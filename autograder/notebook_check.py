@@ -27,6 +27,7 @@ import tempfile
 from pathlib import Path
 
 from autograder.course import NAMES, Assignment
+from autograder.results import total
 
 STOP_GRACE = 10.0   # seconds the check gets to clean up after an interrupt before it is killed
 CELLS_NOTE = ("Graded the cells as this notebook last ran them (not the file on disk); "
@@ -158,7 +159,7 @@ def only_function(outcome: dict, function: str) -> dict:
     points (of the whole assignment) are left out."""
     tests = [test for test in outcome.get("tests") or [] if function in (test.get("tags") or [])]
     kept = {key: value for key, value in outcome.items() if key not in ("tests", "score", "extra_data")}
-    return {**kept, "tests": tests, "score": sum(float(test.get("score") or 0) for test in tests)}
+    return {**kept, "tests": tests, "score": total(tests)}
 
 
 def show(code: int, outcome: dict | None, errors: str, function: str | None = None) -> None:

@@ -18,7 +18,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from autograder.results import NOT_COUNTED
+from autograder.results import NOT_COUNTED, total
 
 PLAIN_WIDTH = 100  # columns of the table when not drawing on a terminal
 TAGS_WIDTH = 18  # the tags column is a hint, not a list to read in full
@@ -75,7 +75,7 @@ def _draw(console: Any, results: dict, show_output: bool) -> None:
         console.print()
     tests = sorted(tests, key=lambda test: number_key(test.get("number")))
     console.print(_table(tests))
-    possible = sum(_number(test.get("max_score")) for test in tests)
+    possible = total(tests, "max_score")
     console.print(Text(f"Total: {points_text(results.get('score'))} / {points_text(possible)}", style="bold"))
     hidden = _number((results.get("extra_data") or {}).get("hidden_points"))
     if hidden:
@@ -153,8 +153,8 @@ def _draw_failures(console: Any, failing: list[dict]) -> None:
 
 
 def _failure_title(tests: list[dict]) -> str:
-    score = points_text(sum(_number(test.get("score")) for test in tests))
-    possible = points_text(sum(_number(test.get("max_score")) for test in tests))
+    score = points_text(total(tests))
+    possible = points_text(total(tests, "max_score"))
     if len(tests) == 1:
         (test,) = tests
         title = " ".join(part for part in (str(test.get("number", "")), str(test.get("name", ""))) if part)

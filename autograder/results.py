@@ -96,14 +96,18 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
     """The results dict for `manifest`, scored from `verdicts` alone (closed world)."""
     deciding = _deciding_verdicts(verdicts, {test.id for test in manifest})
     tests = [_scored_test(test, deciding.get(test.id)) for test in manifest]
-    unwritten = [entry for test, entry in zip(manifest, tests)
-                 if entry["status"] == "failed" and entry["visibility"] == "visible"
-                 and getattr(deciding.get(test.id), "not_implemented", False)]
-    for entry in unwritten:   # for the terminal table, which then leaves their failures to the top line
-        entry["extra_data"] = {"not_implemented": True}
-    output = _say_once([entry for entry in tests if not any(entry is u for u in unwritten)], _text(output))
+    unwritten, others = [], []   # visible failures of a function not written yet; the rest
+    for test, entry in zip(manifest, tests):
+        verdict = deciding.get(test.id)
+        if (entry["status"] == "failed" and entry["visibility"] == "visible"
+                and verdict is not None and verdict.not_implemented):
+            entry["extra_data"] = {"not_implemented": True}   # the terminal table leaves them to the top line
+            unwritten.append(entry)
+        else:
+            others.append(entry)
+    output = _say_once(others, _text(output))
     results: dict[str, Any] = {
-        "score": _total(tests),
+        "score": total(tests),
         "output": clean_text(_not_written(unwritten, output), TOP_OUTPUT_LIMIT),
         **PLAIN_TEXT_FORMATS,
         "tests": tests,
@@ -194,11 +198,16 @@ def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
         score, max_score, status, text = 0, 0, "passed", NOT_COUNTED + "this grader cannot run it."
     else:
         score, max_score, status, text = 0, test.max_score, "failed", _failure_text(verdict)
+    return _entry(test, score, max_score, status, clean_text(text))
+
+
+def _entry(test: TestInfo, score: float, max_score: float, status: str, output: str) -> dict:
+    """The results.json entry of `test` (its name, number and tags cleaned for Gradescope)."""
     entry: dict[str, Any] = {"name": _test_name(test)}
     if test.number is not None:
         entry["number"] = test.number
     entry.update(score=score, max_score=max_score, status=status, visibility=test.visibility,
-                 tags=[_one_line(tag) for tag in test.tags], output=clean_text(text))
+                 tags=[_one_line(tag) for tag in test.tags], output=output)
     return entry
 
 
@@ -233,9 +242,10 @@ def _failure_text(verdict: Verdict | None) -> str:
     return f"{summary}\n{details}" if details else summary
 
 
-def _total(tests: list[dict]) -> float:
-    """The sum of the test scores, without float noise such as 0.30000000000000004."""
-    return round(math.fsum(test["score"] for test in tests), 6)
+def total(tests: Iterable[dict], key: str = "score") -> float:
+    """The sum of the tests' `key` ("score", or "max_score" for the points possible), without
+    float noise such as 0.30000000000000004. The one place results' points are added up."""
+    return round(math.fsum(test[key] for test in tests), 6)
 
 
 def _test_name(test: TestInfo) -> str:
@@ -275,14 +285,7 @@ def error_results(message: str, manifest: Sequence[TestInfo] = ()) -> dict:
 def _not_graded(message: str, manifest: Sequence[TestInfo]) -> dict:
     first_line = clean_text(message).strip().split("\n", 1)[0]
     note = "Not graded: " + shorten(first_line, SHORT_LIMIT)
-    tests = []
-    for test in manifest:
-        entry: dict[str, Any] = {"name": _test_name(test)}
-        if test.number is not None:
-            entry["number"] = test.number
-        entry.update(score=0, max_score=test.max_score, status="failed", visibility=test.visibility,
-                     tags=[_one_line(tag) for tag in test.tags], output=note)
-        tests.append(entry)
+    tests = [_entry(test, 0, test.max_score, "failed", note) for test in manifest]
     return {"score": 0, "output": clean_text(message, TOP_OUTPUT_LIMIT), **PLAIN_TEXT_FORMATS, "tests": tests}
 
 

@@ -217,16 +217,16 @@ def _conclude(submission: Submission, status: str) -> dict:
                              "tests that did not run score 0.")
             outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
             settings = submission.settings or SessionSettings(assignment="", verdicts="")   # None: never prepared
-            outcome["extra_data"] = {"tampered": record.tampered} if record.tampered else {}
+            extra: dict = {"tampered": record.tampered} if record.tampered else {}
             if settings.problem or submission.unparsed:
-                outcome["extra_data"].update(status=NOT_LOADED, reason=settings.problem or
-                                             "no statement of the file could be parsed (syntax errors)")
+                extra.update(status=NOT_LOADED,
+                             reason=settings.problem or "no statement of the file could be parsed (syntax errors)")
             elif not record.finished:
-                outcome["extra_data"].update(status=STOPPED, reason=status or "the grader process ended unexpectedly")
+                extra.update(status=STOPPED, reason=status or "the grader process ended unexpectedly")
             if settings.public_only:   # a student's check: how much the hidden tests are worth
-                outcome["extra_data"]["hidden_points"] = hidden_points(settings.assignment)
-            if not outcome["extra_data"]:
-                del outcome["extra_data"]
+                extra["hidden_points"] = hidden_points(settings.assignment)
+            if extra:
+                outcome["extra_data"] = extra
     except Exception as error:  # noqa: BLE001 - whatever happens, results.json gets written
         outcome = results.error_results(f"The autograder hit an internal error ({type(error).__name__}: "
                                         f"{error}). Your submission was not graded; please tell your instructor.")
