@@ -8,6 +8,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from autograder import results
 from autograder.course import ROOT, Assignment, available
 from autograder.supervisor.grade import grade_batch
 from autograder.report import print_table
@@ -28,7 +29,7 @@ def grade_reference_and_stub(assignment: Assignment, out: Path) -> dict[str, dic
 
 def total(outcome: dict) -> tuple[float, float]:
     """(score, points possible) of one results.json; tests not counted have max_score 0."""
-    return float(outcome.get("score", 0)), sum(float(t.get("max_score", 0)) for t in outcome.get("tests", []))
+    return float(outcome.get("score", 0)), results.total(outcome.get("tests", []), key="max_score")
 
 
 def expectation_problems(assignment: Assignment, outcomes: dict[str, dict]) -> list[str]:

@@ -385,7 +385,7 @@ def function_rates(rows: list[Row]) -> list[tuple[str, float, int, float, int]]:
     rates = []
     for tag in tags:
         groups = [by_tag.get(tag, []) for by_tag in per_row]
-        possible = max((sum(float(t.get("max_score", 0)) for t in g) for g in groups), default=0.0)
+        possible = max((results.total(g, key="max_score") for g in groups), default=0.0)
         full = sum(bool(g) and all(_passed(t) for t in g) for g in groups)
         mean = statistics.mean(sum(float(t.get("score", 0)) for t in g) for g in groups) if groups else 0.0
         rates.append((tag, possible, full, mean, len(groups)))
