@@ -34,7 +34,7 @@ from dataclasses import dataclass, replace
 from autograder.submission.ipython import ipython_call
 from autograder.submission.source import Position, Source
 
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)   # what a statement can define by name
 DYNAMIC = frozenset({"globals", "vars", "eval", "exec"})
 # Planning costs ~0.1 ms a statement; a student's file has hundreds, not tens of thousands.
 MAX_STATEMENTS = 5_000
@@ -132,7 +132,7 @@ def plan(source: Source, api: Collection[str] = ()) -> Program:
     lines = source.text.split("\n")
     statements = [_statement(index, node, lines) for index, node in enumerate(body)]
     if not api:
-        api = {n.name for n in body if isinstance(n, _DEFINITIONS)}
+        api = {n.name for n in body if isinstance(n, DEFINITIONS)}
     # Names that hold objects the student built (not modules, functions or classes): a
     # statement that changes one of them in place is needed with it.
     objects = {name for s in statements if s.kind == "code" for name in s.binds}
@@ -187,7 +187,7 @@ def _statement(index: int, node: ast.stmt, lines: list[str]) -> Statement:
 def _kind(node: ast.stmt) -> str:
     if isinstance(node, (ast.Import, ast.ImportFrom)):
         return "import"
-    if isinstance(node, _DEFINITIONS):
+    if isinstance(node, DEFINITIONS):
         return "definition"
     if isinstance(node, ast.Pass) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
         return "inert"

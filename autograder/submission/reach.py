@@ -23,9 +23,8 @@ import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
-from autograder.submission.program import Program, Statement
+from autograder.submission.program import DEFINITIONS, Program, Statement
 
-_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 _IMPORTERS = {"__import__", "import_module"}   # builtins.__import__, importlib.import_module
 STANDARD_LIBRARY = frozenset(sys.stdlib_module_names) | {"__future__"}
 
@@ -89,11 +88,11 @@ class Reach:
         found = []
         for statement in self.statements:
             node = self.body[statement.index]
-            if isinstance(node, _DEFINITIONS):
+            if isinstance(node, DEFINITIONS):
                 found.append((node.name, node, statement))
             else:   # lambdas, and definitions inside `if`/`try` blocks
                 found += [(getattr(inner, "name", _first(statement.binds)), inner, statement)
-                          for inner in ast.walk(node) if isinstance(inner, _DEFINITIONS + (ast.Lambda,))]
+                          for inner in ast.walk(node) if isinstance(inner, DEFINITIONS + (ast.Lambda,))]
         return [("" if name == self.function else name, node, statement) for name, node, statement in found]
 
     # ---------------------------------------------------------------- modules
