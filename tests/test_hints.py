@@ -16,6 +16,7 @@ import re
 import pytest
 
 from autograder import course
+from autograder.instructor import bundles
 from autograder.session import checks, hints
 from autograder.settings import SessionSettings
 from kit import solution_source
@@ -112,3 +113,56 @@ def test_text_by_level():
     assert hints.text(led, "outcome", fixes) is None
     with pytest.raises(ValueError, match="unknown hint level 'all'"):
         hints.checked("all")
+
+
+# The course contract states these in code (the assignment's statement, as course-spec.md
+# writes it): the handout and the stub must give them, and the trusted graders and probes
+# compute with them. They are the only lines of a solution the student bundle may hold.
+STATEMENT = {
+    "tensors": ["x[:2, -1]", "torch.rand(2, 3, 4, generator=g)", "torch.randn(3, generator=g)"],
+    "manual_gradients": ["a = x + 2", "b = a ** 2", "c = b + 3", "y = c.mean()"],
+    "autograd_function": ["forward(ctx, x) = x ** 2", "2 * x * grad_output", "torch.round(x)", "x * w + b"],
+    "linear_regression": [
+        "X = torch.linspace(-1, 1, n).unsqueeze(1)", "y = 3 * X - 2 + noise * torch.randn(n, 1, generator=g)",
+        "((pred - target) ** 2).mean()", "p -= lr * p.grad", "w = torch.zeros(1, 1, requires_grad=True)",
+        "b = torch.zeros(1, requires_grad=True)", "pred = X @ w + b", "loss = mse(pred, y)",
+        "sgd_step_([w, b], lr)", "(w.detach(), b.detach(), losses)", "model = nn.Linear(1, 1)",
+        "torch.optim.SGD(model.parameters(), lr=lr)"],
+    "nn_module": ["m1 = nn.Linear(20, 30)", "m2 = nn.Linear(30, 30)", "m3 = nn.Linear(30, 40)",
+                  "make_optimizer(model, lr)"],
+}
+# Written the same way by every use of PyTorch, so they give no answer away.
+IDIOMS = ["super().__init__()", "with torch.no_grad()", "with torch.enable_grad()", "for p in params",
+          "if p.grad is None", "for _ in range(epochs)", "raise ValueError("]
+
+
+def allowed(name: str, code: str) -> bool:
+    return any(contains(said, normal(code).removeprefix("self.")) for said in STATEMENT[name] + IDIOMS)
+
+
+def bundle_leaks(name: str) -> list[str]:
+    """`file:line: code` for every line of the solution that the student bundle holds beyond the statement."""
+    lines = {code for code in solution_lines(name) if not allowed(name, code)}
+    leaks = []
+    for path, data in bundles.student_entries(course.Assignment.get(name)):
+        if not path.endswith((".py", ".md", ".ipynb", ".txt")):
+            continue
+        for number, text in enumerate(data.decode("utf-8").splitlines(), 1):
+            leaks += [f"{path}:{number}: {code!r} in {text.strip()[:90]!r}" for code in sorted(lines)
+                      if contains(text, code)]
+    return leaks
+
+
+def test_the_statement_is_the_contracts_and_still_in_the_solutions():
+    """Every allowed line is one the solution writes (no stale entry hides nothing), and the
+    check finds a line of the solution the bundle would hold."""
+    for name in course.NAMES:
+        lines = solution_lines(name)
+        assert all(any(contains(said, code) for code in lines) for said in STATEMENT[name]), name
+    assert not allowed("tensors", "x.add_(y)") and allowed("nn_module", "self.m1 = nn.Linear(20, 30)")
+
+
+@pytest.mark.parametrize("name", course.NAMES)
+def test_the_student_bundle_holds_no_solution_line_beyond_the_statement(name):
+    leaks = bundle_leaks(name)
+    assert not leaks, f"{len(leaks)} lines of solutions/{name}.py in its student bundle:\n" + "\n".join(leaks)
