@@ -95,6 +95,13 @@ def test_the_requirements_are_one_file_for_every_bundle_with_torch_cpu_on_linux(
             "them all") in readme
     assert "On Linux it installs the CPU build of torch" in readme
     assert "pip install torch" not in readme
+    # Where PyTorch's index is blocked, the README's line installs the same pins from PyPI alone.
+    assert f"```sh {bundles.PYPI_ONLY} ```" in readme
+    folder = tmp_path / "student" / ASSIGNMENT
+    pypi = subprocess.run(bundles.PYPI_ONLY.replace("pip install -r /dev/stdin", "cat"), shell=True, cwd=folder,
+                          capture_output=True, text=True, check=True).stdout
+    assert "--extra-index-url" not in pypi and "torch==2.13.0" in pypi.splitlines()
+    assert pypi.splitlines() == [line for line in text.splitlines() if not line.startswith("--extra-index-url")]
 
 
 def handout_check_command(name: str) -> str:

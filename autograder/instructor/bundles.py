@@ -115,6 +115,10 @@ def student_requirements() -> tuple[str, ...]:
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
+# The install without PyTorch's index, for a network that blocks it (the README's fallback).
+PYPI_ONLY = "sed '/^--extra-index-url/d' requirements.txt | pip install -r /dev/stdin"
+
+
 def requirements_txt() -> str:
     """The bundle's requirements.txt: one file, identical in every bundle, so that one
     environment serves every assignment."""
@@ -311,6 +315,14 @@ of torch (from PyTorch's own index, which the file names), without several GB of
 libraries; to use an NVIDIA GPU, install `{torch}` with CUDA first, following pytorch.org, and
 `requirements.txt` keeps it.
 
+If your network blocks download.pytorch.org (pip then retries it for minutes and installs
+nothing), stop pip with Ctrl-C and install from PyPI alone (on Linux that torch brings its GPU
+libraries, several GB):
+
+```sh
+{pypi_only}
+```
+
 On Colab, everything your code may import is already installed (do not reinstall it: another
 torch, numpy or IPython can break Colab's kernel). Upload `{name}.zip` to the Files pane (it
 lands in `/content`), open `{name}.ipynb` (File > Upload notebook), and run once in a new cell:
@@ -368,7 +380,7 @@ def student_entries(assignment: Assignment) -> list[tuple[str, bytes]]:
     nbformat.write(stub_notebook(stub, name), notebook)
     readme = STUDENT_README.format(name=name, torch=pinned(("torch",))[0], available=environment.available_text(),
                                    check=check_command(name, f"{name}.py"), colab=colab_setup(name),
-                                   function=assignment.api[0])
+                                   function=assignment.api[0], pypi_only=PYPI_ONLY)
     entries = [
         (f"{name}.py", stub.encode("utf-8")),
         (f"{name}.ipynb", notebook.getvalue().encode("utf-8")),
