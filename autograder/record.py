@@ -7,10 +7,14 @@ once, so whatever it wrote before a crash is kept. The supervisor reads the file
     {"event": "manifest", "tests": [{id, name, number, max_score, visibility, tags, counts, ...}]}
     {"event": "verdict", "id": ..., "outcome": "passed" | "failed" | "skipped", "output": ...,
      "counts": bool, "score": number or absent (partial credit),
-     "not_implemented": true or absent (a function the test calls still raises NotImplementedError)}
+     "not_implemented": true or absent (a function the test calls still raises NotImplementedError),
+     "unwritten": the name of that function of the student's, or absent}
     {"event": "note", "text": ...}                    shown to the student, at the top
     {"event": "tampered", "changes": [{"name", "when"}]}   kit code the submission changed
     {"event": "grader_error", "reason": ...}          the student's process could not start
+    {"event": "load", "unloaded": [{"where", "text", "problem"}], "failed": message or null}
+                                                      how the student's file loaded
+    {"event": "grader_bug", "error": ...}             a grader raised: session.log has its traceback
     {"event": "finished", "exitstatus": ...}
 """
 
@@ -49,6 +53,9 @@ class SessionRecord:
     tampered: list[dict] = field(default_factory=list)   # kit code the submission changed in its process
     finished: bool = False
     grader_error: str | None = None   # the student's process could not start
+    unloaded: list[dict] = field(default_factory=list)   # pieces of the file that did not run
+    load_failed: str | None = None    # why nothing of the file could be loaded
+    grader_bugs: int = 0              # tests whose grader raised (their tracebacks are in session.log)
 
     @classmethod
     def read(cls, path: Path) -> "SessionRecord":
@@ -76,7 +83,8 @@ class SessionRecord:
                                                  output=event.get("output", ""),
                                                  counts=event.get("counts", True),
                                                  score=event.get("score"),
-                                                 not_implemented=event.get("not_implemented") is True))
+                                                 not_implemented=event.get("not_implemented") is True,
+                                                 unwritten=str(event.get("unwritten") or "")[:200] or None))
         elif kind == "note":
             self.notes.append(event["text"])
         elif kind == "tampered":
@@ -84,5 +92,11 @@ class SessionRecord:
                               for c in event.get("changes", []) if isinstance(c, dict)]
         elif kind == "finished":
             self.finished = True
+        elif kind == "load":
+            self.unloaded = [{key: str(piece.get(key, "")) for key in ("where", "text", "problem")}
+                             for piece in event.get("unloaded", []) if isinstance(piece, dict)]
+            self.load_failed = None if event.get("failed") is None else str(event["failed"])
+        elif kind == "grader_bug":
+            self.grader_bugs += 1
         elif kind == "grader_error" and self.grader_error is None:
             self.grader_error = str(event.get("reason", ""))

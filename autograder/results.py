@@ -86,6 +86,7 @@ class Verdict:
     counts: bool = True  # False: the test does not count here (e.g. a CUDA test without a GPU)
     score: float | None = None  # what a @partial_credit test gave set_score; None: it did not
     not_implemented: bool = False  # it failed because a function still raises NotImplementedError
+    unwritten: str | None = None   # that function of the student's, when known (a helper of the one tested)
 
 
 # --- scoring -------------------------------------------------------------------------------
@@ -102,7 +103,7 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
         if (entry["status"] == "failed" and entry["visibility"] == "visible"
                 and verdict is not None and verdict.not_implemented):
             entry["extra_data"] = {"not_implemented": True}   # the terminal table leaves them to the top line
-            unwritten.append(entry)
+            unwritten.append((entry, verdict.unwritten))
         else:
             others.append(entry)
     output = _say_once(others, _text(output))
@@ -117,13 +118,15 @@ def build_results(manifest: Sequence[TestInfo], verdicts: Iterable[Verdict], *, 
     return results
 
 
-def _not_written(tests: list[dict], output: str) -> str:
+def _not_written(tests: list[tuple[dict, str | None]], output: str) -> str:
     """One line before `output` for the visible tests that failed because a function still raises
-    NotImplementedError, naming the functions (the tests' tags) once, instead of a failure per test.
-    Each test keeps its own one-line message; only visible tests count, as in `_say_once`."""
+    NotImplementedError, naming the functions once (the one that raised, else the tests' tags),
+    instead of a failure per test. Each test keeps its own one-line message; only visible tests
+    count, as in `_say_once`."""
     if not tests:
         return output
-    names = list(dict.fromkeys(tag for test in tests for tag in test["tags"]))
+    names = list(dict.fromkeys(name for test, function in tests
+                               for name in ([function] if function else test["tags"])))
     count = len(tests)
     scored = f"{count} tests score 0" if count > 1 else "1 test scores 0"
     if names:
@@ -182,6 +185,7 @@ def _deciding_verdicts(verdicts: Iterable[Verdict], known_ids: set[str]) -> dict
 
 def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
     outcome = verdict.outcome if verdict is not None else None
+    counted = True
     if verdict is not None and verdict.score is not None and outcome in ("passed", "failed"):
         score, max_score, status, text = _partial_credit(test, verdict)
     elif verdict is not None and outcome == "passed":
@@ -193,12 +197,17 @@ def _scored_test(test: TestInfo, verdict: Verdict | None) -> dict:
         # output says plainly that it was not run. Only a skip can be "not counted": a passed
         # or failed verdict with counts=False is scored as usual.
         score, max_score, status, text = 0, 0, "passed", NOT_COUNTED + _text(verdict.output)
+        counted = False
     elif verdict is None and not test.counts:
         # Grading stopped before this test, which would not have counted anyway: it stays out.
         score, max_score, status, text = 0, 0, "passed", NOT_COUNTED + "this grader cannot run it."
+        counted = False
     else:
         score, max_score, status, text = 0, test.max_score, "failed", _failure_text(verdict)
-    return _entry(test, score, max_score, status, clean_text(text))
+    entry = _entry(test, score, max_score, status, clean_text(text))
+    if not counted:
+        entry["extra_data"] = {"not_counted": True}   # the terminal table says "not counted"
+    return entry
 
 
 def _entry(test: TestInfo, score: float, max_score: float, status: str, output: str) -> dict:

@@ -14,7 +14,7 @@ from autograder.session import student as student_module  # its limits, patched 
 from autograder.course import Assignment
 from autograder.submission.program import plan
 from autograder.submission.source import from_notebook, from_script
-from autograder.session.student import GradingFailure, Student
+from autograder.session.student import GradingFailure, NotImplementedYet, Student
 from autograder.session.child_process import ChildProcess, child_env
 from autograder.session.zygote import ForkedProcess, Zygote
 
@@ -90,8 +90,23 @@ def test_exceptions_name_the_line_and_not_implemented_is_recognised(student):
     s = student("def broken(x):\n    return x[5]\ndef todo():\n    raise NotImplementedError('later')\n")
     with pytest.raises(GradingFailure, match=r"broken raised IndexError.*line 2"):
         s.broken([1])
-    with pytest.raises(GradingFailure, match="not implemented yet"):
+    with pytest.raises(NotImplementedYet, match="not implemented yet") as stub:
         s.todo()
+    assert stub.value.function == "todo"
+
+
+def test_the_function_not_written_yet_is_the_one_that_raised(student):
+    s = student("class Square:\n    @staticmethod\n    def backward(g):\n        raise NotImplementedError\n"
+                "def helper(x):\n    raise NotImplementedError('helper: not written yet')\n"
+                "def uses(x):\n    return helper(x) + 1\n"
+                "def grad(g):\n    return Square.backward(g)\n")
+    with pytest.raises(NotImplementedYet) as used:
+        s.uses(1)
+    assert used.value.function == "helper" and used.value.message == (
+        "uses cannot run yet: it uses helper, which is not written yet (it still raises NotImplementedError).")
+    with pytest.raises(NotImplementedYet) as method:   # a method: its class is what is not written yet
+        s.grad(1)
+    assert method.value.function == "Square" and "it uses Square, which is not written yet" in method.value.message
 
 
 def test_a_syntax_error_costs_only_its_piece_and_says_where(student):
@@ -101,6 +116,8 @@ def test_a_syntax_error_costs_only_its_piece_and_says_where(student):
                                              r"has a syntax error \(SyntaxError at line 1: invalid syntax\)"):
         s.f()
     assert "line 1: `def f(:` has a syntax error" in s.load_report()
+    assert s.loaded and s.unloaded() == [{"where": "line 1", "text": "def f(:", "problem": (
+        "has a syntax error (SyntaxError at line 1: invalid syntax), so this piece was skipped")}]
 
 
 def test_a_failing_statement_is_skipped_and_what_needs_it_says_why(student):

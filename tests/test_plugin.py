@@ -249,6 +249,7 @@ def test_a_grader_bug_is_not_the_students_fault(grade):
     output = session.verdict("test_a")["output"]
     assert "problem in the grader itself (KeyError)" in output and "not your fault" in output
     session.result.stderr.fnmatch_lines(["autograder: grader error in a test:*"])
+    assert SessionRecord.read(session.path).grader_bugs == 1   # the supervisor shows session.log for it
 
 
 class FakeStudent:
@@ -516,14 +517,14 @@ def test_a_function_not_written_yet_is_marked_in_its_verdict(grade):
         @weight(1)
         @tags("f")
         def test_stub():
-            raise NotImplementedYet("f is not implemented yet: it still raises NotImplementedError.")
+            raise NotImplementedYet("h cannot run yet: it uses f, which is not written yet.", function="f")
 
         @weight(1)
         @tags("g")
         def test_wrong():
             raise GradingFailure("g returned 4, expected 3")
     """)
-    assert session.verdict("test_stub")["not_implemented"] is True
+    assert session.verdict("test_stub")["not_implemented"] is True and session.verdict("test_stub")["unwritten"] == "f"
     assert "not_implemented" not in session.verdict("test_wrong")
     assert session.results()["output"] == "1 function is not written yet: f (its 1 test scores 0)."
 

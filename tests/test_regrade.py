@@ -36,6 +36,11 @@ submission_104:
   - :name: Edsger Dijkstra
     :email: edsger@example.edu
     :sid: '004'
+submission_106:
+  :submitters:
+  - :name: Barbara Liskov
+    :email: barbara@example.edu
+    :sid: '006'
 submission_105:
   :submitters:
   - :name: Missing Folder
@@ -51,6 +56,7 @@ def make_export(tmp_path: Path) -> Path:
         "submission_102/hw/tensors (1).py": (ROOT / "assignments" / "tensors" / "tensors.py").read_text(),
         "submission_103/tensors.py": "def first_row(x:\n    return x[0]\n",
         "submission_104/tensors.py": "while True:\n    pass\n",
+        "submission_106/tensors.py": solution_source("tensors").replace("def first_row(x", "def first_row(x,,", 1),
         "submission_metadata.yml": METADATA,
     }
     path = tmp_path / "export.zip"
@@ -67,7 +73,7 @@ def test_regrade_an_export_with_good_bad_and_hanging_submissions(tmp_path):
                               progress=False)
     with open(out / "grades.csv", newline="") as handle:
         rows = {row["submission_id"]: row for row in csv.DictReader(handle)}
-    assert list(rows) == ["101", "102", "103", "104", "105"]
+    assert list(rows) == ["101", "102", "103", "104", "105", "106"]
     header = list(rows["101"])
     first_test = len(regrade.FIXED_COLUMNS)
     assert header[:first_test] == regrade.FIXED_COLUMNS and header[first_test].startswith("1.1 ")
@@ -83,15 +89,18 @@ def test_regrade_an_export_with_good_bad_and_hanging_submissions(tmp_path):
     assert float(rows["101"]["gradescope_score"]) == 47.25 and rows["101"]["submitted_at"].startswith("2026-01-10T12")
     assert float(rows["104"]["score"]) == 0 and rows["104"]["reason"]
     assert rows["105"]["status"] == "missing" and "not in the export" in rows["105"]["reason"]
+    # one broken def: graded, and marked as data, not as "wrong" only
+    assert rows["106"]["status"] == "partly loaded" and 0 < float(rows["106"]["score"]) < float(best["score"])
+    assert "`def first_row(x,,: Tensor) -> Tensor:` has a syntax error" in rows["106"]["reason"]
 
     for submission_id in ("submission_101", "submission_102", "submission_103", "submission_104",
-                          "submission_105"):
+                          "submission_105", "submission_106"):
         assert (out / submission_id / "results.json").is_file()
     text = (out / "summary.md").read_text()
     assert "Pass rate of each test" in text and "| 1.1 " in text and "Missing Folder" in text
     assert text.index("differ from Gradescope") < text.index("Pass rate")  # 101: 47.25 on Gradescope
     assert (out / "histogram.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert len(summary.rows) == 5
+    assert len(summary.rows) == 6
 
 
 def test_unsafe_zip_members_are_refused(tmp_path):
@@ -157,16 +166,18 @@ submission_3:
 LONG_SKIP_LIST = "Skipped 40 statements of demo code: " + "; ".join(f"line {i}: `print(x)`" for i in range(40))
 
 
-def outcome(f: float, g: float, *, status=None, reason="", output="Graded tensors.py.") -> dict:
-    """results.json of a grade: test 1.1 on `f` (2 points), 1.2 on `g` (1 point), 1.3 a CUDA test worth 0 here."""
+def outcome(f: float, g: float, *, status=None, reason="", notes=()) -> dict:
+    """results.json of a grade: test 1.1 on `f` (2 points), 1.2 on `g` (1 point), 1.3 a CUDA test worth 0 here;
+    the supervisor's notes are in its output under the banner, and in extra_data."""
     tests = [{"number": "1.1", "name": "f works", "tags": ["f"], "score": f, "max_score": 2.0},
              {"number": "1.2", "name": "g works", "tags": ["g"], "score": g, "max_score": 1.0},
              {"number": "1.3", "name": "g on cuda", "tags": ["g"], "score": 0, "max_score": 0, "status": "passed"}]
     for test in tests[:2]:
         test["status"] = "passed" if test["score"] == test["max_score"] else "failed"
-    result = {"score": f + g, "output": output, "tests": tests}
-    if status:
-        result["extra_data"] = {"status": status, "reason": reason}
+    result = {"score": f + g, "output": "\n".join(["Graded tensors.py.", *notes]), "tests": tests}
+    extra = ({"status": status, "reason": reason} if status else {}) | ({"notes": list(notes)} if notes else {})
+    if extra:
+        result["extra_data"] = extra
     return result
 
 
@@ -228,10 +239,25 @@ def test_summary_lists_differences_first_and_rates_per_function(tmp_path, fake_g
     assert "1 not loaded" in text and "1.3 g on cuda" not in text   # a 0-point test is not counted
 
 
+def test_a_partly_loaded_submission_is_graded_and_listed_apart(tmp_path, fake_grading):
+    pieces = "Loading tensors.py, these pieces did not run; each costs only the graded functions that need it:"
+    export = small_export(tmp_path, {"submission_1": outcome(2, 1), "submission_2": outcome(2, 0),
+                                     "submission_3": outcome(0, 1, status="partly_loaded", notes=[pieces])})
+    regrade.regrade("tensors", export, tmp_path / "out", jobs=1, progress=False)
+    rows = read_csv(tmp_path / "out" / "grades.csv")
+    assert [r["status"] for r in rows] == ["graded", "graded", "graded", "partly loaded"]
+    assert rows[3]["reason"] == pieces
+    text = (tmp_path / "out" / "summary.md").read_text()
+    assert "3 graded, 1 partly loaded" not in text and "2 graded, 1 partly loaded" in text
+    assert "| f | 2 | 2/3 | 67% | 1.33 |" in text   # its tests count with the graded ones
+    look = text[text.index("## Submissions that need a look"):]
+    assert "### 3: Di (partly loaded, score 1, Gradescope 0)" in look and pieces in look
+
+
 def test_needs_a_look_shows_the_error_first_and_whole(tmp_path, fake_grading):
     error = "NameError: name 'torch' is not defined, at line 12 of cell 3: `x = torch.zeros(3)` " * 3
     export = small_export(tmp_path, {"submission_1": outcome(0, 0, status="grader_error", reason=error,
-                                                             output=LONG_SKIP_LIST + "\n" + error)})
+                                                             notes=[LONG_SKIP_LIST, error])})
     regrade.regrade("tensors", export, tmp_path / "out", jobs=1, progress=False)
     text = (tmp_path / "out" / "summary.md").read_text()
     look = text[text.index("## Submissions that need a look"):]

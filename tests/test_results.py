@@ -151,7 +151,10 @@ def test_the_last_failure_message_is_shown():
 def test_not_counted_skip_is_zero_of_zero():
     entry = by_id(build(Verdict("t.py::test_cuda", "skipped", "no GPU here", counts=False)))["t.py::test_cuda"]
     assert (entry["score"], entry["max_score"], entry["status"]) == (0, 0, "passed")
-    assert entry["output"] == NOT_COUNTED + "no GPU here"
+    assert entry["output"] == NOT_COUNTED + "no GPU here" and entry["extra_data"] == {"not_counted": True}
+    # the table reads that from data: a passed test whose text reads the same is still "passed"
+    passed = by_id(build(Verdict("t.py::test_cuda", "passed", NOT_COUNTED + "x")))["t.py::test_cuda"]
+    assert "extra_data" not in passed and "not counted" not in format_table({"tests": [passed], "score": 1})
 
 
 def test_a_test_known_not_to_count_stays_out_when_grading_stops_before_it(tmp_path):
@@ -174,6 +177,34 @@ def test_a_test_known_not_to_count_stays_out_when_grading_stops_before_it(tmp_pa
     assert cuda["output"].startswith(NOT_COUNTED)
     assert entries["Hidden edge cases"]["max_score"] == 3 and entries["Hidden edge cases"]["status"] == "failed"
     assert outcome["score"] == 2.0 and "Grading stopped early" in outcome["output"]
+
+
+@pytest.mark.parametrize("load, status", [
+    ({"unloaded": [], "failed": None}, None),
+    ({"unloaded": [{"where": "line 3", "text": "def f(:", "problem": "has a syntax error"}], "failed": None},
+     "partly_loaded"),
+    ({"unloaded": [], "failed": "Your file could not be loaded, so nothing in it could be graded."}, "not_loaded"),
+])
+def test_how_the_file_loaded_is_the_status_as_data(tmp_path, load, status):
+    """The session records how the file loaded; the status in extra_data comes from that record,
+    and the notes under the banner travel as data too (the regrade reads them, not the output)."""
+    from autograder.supervisor.grade import Submission, _conclude
+
+    work = tmp_path / "work"
+    work.mkdir()
+    tests = [{"id": t.id, "name": t.name, "number": t.number, "max_score": t.max_score,
+              "visibility": t.visibility, "tags": list(t.tags)} for t in MANIFEST]
+    events = [{"event": "manifest", "tests": tests}, {"event": "note", "text": "A note."},
+              {"event": "load", **load}, {"event": "finished", "exitstatus": 1}]
+    (work / "verdicts.jsonl").write_text("".join(json.dumps(e) + "\n" for e in events))
+    submission = Submission(Path("s.py"), None, work, tmp_path, graded="s.py")
+    outcome = _conclude(submission, "")
+    extra = outcome["extra_data"]
+    assert outcome["output"].startswith("Graded s.py.\nA note.") and extra["notes"] == ["A note."]
+    assert extra.get("status") == status
+    assert extra.get("unloaded", []) == load["unloaded"]
+    if status == "not_loaded":
+        assert extra["reason"] == load["failed"]
 
 
 @pytest.mark.parametrize("outcome, score, max_score, status", [
@@ -754,6 +785,15 @@ def test_one_function_not_written_yet_is_said_in_the_singular():
     assert outcome["output"] == "1 function is not written yet: f (its 1 test scores 0)."
     untagged = build(Verdict("t::b", "failed", "f ...", not_implemented=True), manifest=manifest)
     assert untagged["output"] == "1 test scores 0 because the functions they test are not written yet."
+
+
+def test_the_line_names_the_helper_not_written_yet_rather_than_the_function_tested():
+    """train_manual is written but calls mse, a stub: mse is what is not written yet."""
+    manifest = [TestInfo("t::a", "a", "1", 1.0, "visible", ("mse",)),
+                TestInfo("t::b", "b", "2", 1.0, "visible", ("train_manual",))]
+    outcome = build(Verdict("t::a", "failed", "...", not_implemented=True, unwritten="mse"),
+                    Verdict("t::b", "failed", "...", not_implemented=True, unwritten="mse"), manifest=manifest)
+    assert outcome["output"] == "1 function is not written yet: mse (its 2 tests score 0)."
 
 
 @pytest.mark.parametrize("visibility", ["after_due_date", "after_published", "hidden"])

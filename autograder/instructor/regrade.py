@@ -25,8 +25,9 @@ export, so outside the kit):
     <id>/results.json   what each grade wrote
 
 Every status is read from results.json's `extra_data.status` (written by the supervisor), never
-from message text: "graded", "not loaded" (no file, not Python, nothing could be parsed),
-"crashed" (the grader could not grade it), "stopped" (its session ended before every test ran:
+from message text: "graded", "partly loaded" (graded, but pieces of the file did not run: a
+syntax error in one `def`, a failed import; counted with the graded), "not loaded" (no file,
+not Python, nothing could be parsed or run), "crashed" (the grader could not grade it), "stopped" (its session ended before every test ran:
 timeout, killed) or "missing" (listed in the metadata, absent from the export). No submission
 stops the run. `--only failed|crashed|ID,ID` grades again only those submissions of the previous
 run in `--out` and rewrites the outputs with the others' results kept.
@@ -53,7 +54,8 @@ from pathlib import Path, PurePosixPath
 from autograder import results
 from autograder.course import Assignment
 from autograder.instructor.demo import total
-from autograder.supervisor.grade import GRADER_ERROR, NOT_LOADED, STOPPED, Options, ResultsNotWritten, grade_batch
+from autograder.supervisor.grade import (GRADER_ERROR, NOT_LOADED, PARTLY_LOADED, STOPPED, Options, ResultsNotWritten,
+                                         grade_batch)
 
 METADATA = "submission_metadata.yml"
 SUBMISSION_TIMEOUT = 600.0  # Gradescope's default limit for one submission
@@ -65,7 +67,9 @@ FIXED_COLUMNS = ["sid", "name", "email", "score", "max_score", "gradescope_score
                  "status", "submission_id", "reason"]
 MISSING = "missing"
 # results.json extra_data.status -> the status a row shows; no status: "graded"
-STATUSES = {GRADER_ERROR: "crashed", NOT_LOADED: "not loaded", STOPPED: "stopped", MISSING: "missing"}
+STATUSES = {PARTLY_LOADED: "partly loaded", GRADER_ERROR: "crashed", NOT_LOADED: "not loaded", STOPPED: "stopped",
+            MISSING: "missing"}
+GRADED = ("graded", "partly loaded")   # the code was graded (partly loaded: some pieces of the file did not run)
 CRASHED = ("crashed", "stopped")   # what `--only crashed` grades again
 REASON_LIMIT = results.OUTPUT_LIMIT
 
@@ -102,13 +106,17 @@ class Submission:
 @dataclass
 class Row:
     submission: Submission
-    status: str                      # graded, not loaded, crashed, stopped, missing (STATUSES)
+    status: str                      # graded, partly loaded, not loaded, crashed, stopped, missing (STATUSES)
     reason: str = ""                 # the error first (extra_data.reason), then the grade's notes, whole
     results: dict | None = None
 
     @classmethod
     def of(cls, submission: Submission, outcome: dict) -> "Row":
         return cls(submission, _status(outcome), _reason(outcome), outcome)
+
+    @property
+    def graded(self) -> bool:
+        return self.status in GRADED
 
     @property
     def differs(self) -> bool:
@@ -287,12 +295,12 @@ def _extra(outcome: dict | None) -> dict:
 
 
 def _reason(outcome: dict) -> str:
-    """The error that decided the status first (extra_data.reason), then the grade's notes, whole,
-    but the banner that names the graded file."""
+    """The error that decided the status first (extra_data.reason), then what the student was
+    told (extra_data.notes), each whole."""
     extra = _extra(outcome)
     first = str(extra.get("reason") or "").strip() if extra.get("status") else ""
-    notes = [line.rstrip() for line in str(outcome.get("output") or "").splitlines()
-             if line.strip() and line.strip() != first and not re.fullmatch(r"Graded .*\.", line.strip())]
+    notes = extra.get("notes") if isinstance(extra.get("notes"), list) else []
+    notes = [str(note).rstrip() for note in notes if str(note).strip() and str(note).strip() != first]
     return "\n".join(([first] if first else []) + notes)
 
 
@@ -306,7 +314,7 @@ def _safe_name(name: str) -> str:
 def test_columns(rows: list[Row]) -> list[str]:
     columns: list[str] = []
     for row in rows:
-        if row.status != "graded":
+        if not row.graded:
             continue
         for name in _test_names(row.results):
             if name not in columns:
@@ -353,7 +361,7 @@ def write_csv(path: Path, rows: list[Row], columns: list[str], due: datetime | N
 
 def loaded(rows: list[Row]) -> list[Row]:
     """The rows whose code was graded: "not loaded", crashed, stopped and missing ones are counted apart."""
-    return [r for r in rows if r.status == "graded"]
+    return [r for r in rows if r.graded]
 
 
 def pass_rates(rows: list[Row], columns: list[str]) -> list[tuple[str, float, int, int]]:
@@ -611,7 +619,7 @@ def previous_rows(found: list[Submission], out: Path, only: str) -> tuple[dict[s
         except (OSError, ValueError):
             continue
         row = Row.of(submission, outcome)
-        again = {"failed": row.status != "graded" or row.score < row.max_score,
+        again = {"failed": not row.graded or row.score < row.max_score,
                  "crashed": row.status in CRASHED}.get(only, bool({submission.id, submission.folder_name} & ids))
         if not again:
             kept[submission.folder_name] = row

@@ -122,8 +122,10 @@ class GraderPlugin:
         bad_score = self.take_score(item) if report.when == "call" else None
         report.autograder_score = self.scores.get(item.nodeid)
         report.autograder_output = ""
-        report.autograder_not_implemented = (report.failed and bad_score is None and call.excinfo is not None
-                                             and isinstance(call.excinfo.value, NotImplementedYet))
+        error = call.excinfo.value if call.excinfo is not None else None
+        not_written = report.failed and bad_score is None and isinstance(error, NotImplementedYet)
+        report.autograder_not_implemented = not_written
+        report.autograder_unwritten = error.function if not_written else None
         if bad_score is not None:
             report.outcome, report.longrepr, report.autograder_output = "failed", bad_score, bad_score
         elif report.failed:
@@ -148,6 +150,7 @@ class GraderPlugin:
             return None
         print(f"autograder: grader error in a test: {item.nodeid} called set_score({score!r:.100}), "
               "but set_score takes a finite number of points, such as 2.5", file=sys.stderr)
+        self.record.emit("grader_bug", error="set_score")
         return _grader_problem("set_score was given something other than a number")
 
     def pytest_runtest_logreport(self, report) -> None:
@@ -157,10 +160,12 @@ class GraderPlugin:
         if report.when == "call" or report.failed or report.skipped:
             outcome = "failed" if report.failed else report.outcome
             score = getattr(report, "autograder_score", None)
+            unwritten = getattr(report, "autograder_unwritten", None)
             self.record.emit("verdict", id=report.nodeid, outcome=outcome,
                       output=getattr(report, "autograder_output", ""), counts=info.get("counts", True),
                       **({"score": score} if score is not None else {}),
-                      **({"not_implemented": True} if getattr(report, "autograder_not_implemented", False) else {}))
+                      **({"not_implemented": True} if getattr(report, "autograder_not_implemented", False) else {}),
+                      **({"unwritten": unwritten} if unwritten else {}))
 
     def failure_text(self, excinfo, visible: bool, hidden_by: str | None = None) -> str:
         """What the student reads for a failure; `hidden_by` (a @hide_errors message) replaces
@@ -184,6 +189,7 @@ class GraderPlugin:
             return f"A check failed: {error}" if visible else "A check failed."
         print(f"autograder: grader error in a test:\n{''.join(traceback.format_exception(error))}",
               file=sys.stderr)
+        self.record.emit("grader_bug", error=type(error).__name__)
         return _grader_problem(type(error).__name__)
 
     # -- finish
@@ -192,8 +198,12 @@ class GraderPlugin:
             report = self.student.load_report()
             if report:
                 self.record.emit("note", text=report)
-            if self.student.import_failure is not None:
-                self.record.emit("note", text=self.student.import_failure.message)
+            failure = self.student.import_failure
+            if failure is not None:
+                self.record.emit("note", text=failure.message)
+            if failure is not None or self.student.loaded:   # how the file loaded, as data (regrade's status)
+                self.record.emit("load", unloaded=self.student.unloaded(),
+                                 failed=failure.message if failure is not None else None)
             if self.student.tampered:   # for the instructor (results.json extra_data) and the student
                 self.record.emit("tampered", changes=[{"name": name, "when": when}
                                                for name, when in self.student.tampered.items()])

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import hashlib
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from autograder import environment, memory
@@ -52,7 +52,11 @@ class GradingFailure(AssertionError):
 
 
 class NotImplementedYet(GradingFailure):
-    """The function still raises NotImplementedError."""
+    """The function, or a function of the student's that it calls, still raises NotImplementedError."""
+
+    def __init__(self, message: str, function: str | None = None) -> None:
+        super().__init__(message)
+        self.function = function   # the one not written yet, for the "not written yet" line
 
 
 class GraderBroken(GradingFailure):
@@ -68,6 +72,7 @@ class StudentError:
     line: int | None = None       # in the graded text
     code: str = ""
     not_implemented: bool = False
+    raised_in: str | None = None  # for NotImplementedError: the top-level definition it was raised in
     missing: str | None = None    # the name a NameError did not find
     where: str | None = None      # the line as the student sees it: "cell 3, line 4"
 
@@ -217,7 +222,11 @@ def failure_for(name: str, error: StudentError, memory_mb: int = MEMORY_MB, caus
     if "can't allocate memory" in error.message or error.type == "MemoryError":
         return GradingFailure(f"{name} raised {error}", hint=MEMORY_HINT.format(mb=memory_mb))
     if error.not_implemented:
-        return NotImplementedYet(f"{name} is not implemented yet: it still raises NotImplementedError.")
+        function = error.raised_in or name
+        if function != name.split(".")[0]:
+            return NotImplementedYet(f"{name} cannot run yet: it uses {function}, which is not written yet "
+                                     "(it still raises NotImplementedError).", function)
+        return NotImplementedYet(f"{name} is not implemented yet: it still raises NotImplementedError.", function)
     if error.type == "MissingName":
         return GradingFailure(f"Your file does not define `{name}`.{because}",
                               hint=CAUSE_HINT if cause else EXCEPTION_HINTS["MissingName"])
@@ -325,16 +334,29 @@ class Student:
         """A line of `source` as the student sees it: "line 12", or "cell 3, line 4"."""
         return str(self.program.source.position(line) or f"line {line}")
 
-    def load_report(self) -> str:
-        """What the student should know about how their file loaded; "" when nothing."""
-        program, lines = self.program, []
+    @property
+    def loaded(self) -> bool:
+        """The file was loaded at least once (its statements ran, each ok or not)."""
+        return self._loaded_in > 0
+
+    def unloaded(self) -> list[dict[str, str]]:
+        """The pieces of the file that should have run and did not, as data:
+        {"where": "cell 3, line 4", "text": first line, "problem": why, for the student}."""
+        program, pieces = self.program, []
         for removed in program.source.removed:
             if removed.kind in ("syntax-error", "cell-magic"):
-                lines.append(f"{removed.where}: `{removed.text}` {removed.describe()}")
+                pieces.append({"where": str(removed.where), "text": removed.text, "problem": removed.describe()})
         for statement in program.runnable():
             outcome = self.outcomes.get(statement.index)
             if outcome is not None and outcome.status != "ok":
-                lines.append(f"{program.where(statement)}: `{statement.text}` {outcome.describe()}")
+                pieces.append({"where": str(program.where(statement)), "text": statement.text,
+                               "problem": outcome.describe()})
+        return pieces
+
+    def load_report(self) -> str:
+        """What the student should know about how their file loaded; "" when nothing."""
+        program = self.program
+        lines = [f"{piece['where']}: `{piece['text']}` {piece['problem']}" for piece in self.unloaded()]
         report = []
         if lines:
             shown = lines[:MAX_LISTED] + ([f"... and {len(lines) - MAX_LISTED} more"] if len(lines) > MAX_LISTED else [])
@@ -362,7 +384,10 @@ class Student:
     # -- machinery
     def _error(self, node: object) -> StudentError:
         """The student's exception from the child's description of it (`reply["error"]`)."""
-        return StudentError.from_reply(node, self.program.source.position)
+        error = StudentError.from_reply(node, self.program.source.position)
+        if error.not_implemented and error.line is not None:   # which definition of the file is not written yet
+            error = replace(error, raised_in=self.program.definition_at(error.line))
+        return error
 
     def _cause(self, error: StudentError, name: str) -> str | None:
         """Why a name the call needed was never set, when the load explains it."""

@@ -81,6 +81,14 @@ class Program:
     def runnable(self) -> list[Statement]:
         return [s for s in self.statements if s.run]
 
+    def definition_at(self, line: int) -> str | None:
+        """The function or class whose top-level definition holds `line` of the text, or None."""
+        before = [s for s in self.statements if s.line <= line]
+        statement = before[-1] if before else None
+        if statement is not None and statement.kind == "definition" and len(statement.binds) == 1:
+            return statement.binds[0]
+        return None
+
     def where(self, statement: Statement) -> Position | None:
         return self.source.position(statement.line)
 

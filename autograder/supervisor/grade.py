@@ -45,6 +45,7 @@ SESSION_TIMEOUT = 8 * 60.0
 GRADER_ERROR = "grader_error"
 NOT_LOADED = "not_loaded"   # the submission gave no code to grade (no file, not Python, nothing parsed)
 STOPPED = "stopped"         # the session ended before every test ran (timeout, killed)
+PARTLY_LOADED = "partly_loaded"   # graded, but pieces of the file did not run (a syntax error, a failed import)
 
 
 @dataclass
@@ -75,7 +76,8 @@ class Submission:
     out: Path | None
     work: Path
     scratch: Path
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)   # for the student, under the banner
+    graded: str = ""                                  # the file graded, as the student named it (the banner)
     settings: SessionSettings | None = None
     started: float = field(default_factory=time.monotonic)
     retried: bool = False
@@ -183,7 +185,8 @@ def _prepare(submission: Submission, assignment: Assignment, ids, options: Optio
         program = submission.work / "program.json"   # the grader's private folder: the child never sees it
         program.write_text(json.dumps(prepared.program.to_dict()), encoding="utf-8")
         submission.settings = replace(settings, submission=str(prepared.path), program=str(program))
-        submission.notes += [f"Graded {prepared.graded}."] + prepared.notes
+        submission.graded = prepared.graded
+        submission.notes += prepared.notes
         submission.unparsed = not prepared.program.statements
     except SubmissionProblem as problem:
         submission.settings = replace(settings, problem=str(problem))
@@ -215,14 +218,19 @@ def _conclude(submission: Submission, status: str) -> dict:
             if not record.finished:
                 notes.append(f"Grading stopped early ({status or 'the grader process ended unexpectedly'}); "
                              "tests that did not run score 0.")
-            outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(notes))
+            banner = [f"Graded {submission.graded}."] if submission.graded else []
+            outcome = results.build_results(record.manifest, record.verdicts, output="\n".join(banner + notes))
             settings = submission.settings or SessionSettings(assignment="", verdicts="")   # None: never prepared
             extra: dict = {"tampered": record.tampered} if record.tampered else {}
-            if settings.problem or submission.unparsed:
-                extra.update(status=NOT_LOADED,
-                             reason=settings.problem or "no statement of the file could be parsed (syntax errors)")
+            if notes:   # what the student was told, as data for the regrade
+                extra["notes"] = notes
+            if settings.problem or submission.unparsed or record.load_failed:
+                extra.update(status=NOT_LOADED, reason=settings.problem or record.load_failed
+                             or "no statement of the file could be parsed (syntax errors)")
             elif not record.finished:
                 extra.update(status=STOPPED, reason=status or "the grader process ended unexpectedly")
+            elif record.unloaded:   # graded; the notes say which pieces did not run
+                extra.update(status=PARTLY_LOADED, unloaded=record.unloaded)
             if settings.public_only:   # a student's check: how much the hidden tests are worth
                 extra["hidden_points"] = hidden_points(settings.assignment)
             if extra:
@@ -303,9 +311,8 @@ def run_sessions(folder: Path, settings: list[SessionSettings], options: Options
         status = f"the grader process was killed by signal {-process.returncode}, possibly for lack of memory"
     elif process.returncode not in (0, 1) or done < len(settings):
         status = f"the grader process ended with status {process.returncode}"
-    text = log.read_text(encoding="utf-8", errors="replace")
-    if options.verbose or status or "autograder: grader error" in text:
-        sys.stderr.write(text[-20000:])
+    if options.verbose or status or any(SessionRecord.read(Path(s.verdicts)).grader_bugs for s in settings):
+        sys.stderr.write(log.read_text(encoding="utf-8", errors="replace")[-20000:])
     return done, status
 
 
