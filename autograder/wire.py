@@ -9,7 +9,7 @@ A message is one frame in a format we own (no pickle, no zip, nothing compressed
 Values are turned into a tree of tagged nodes (`dumps`); the memory that tensors and NumPy
 arrays live in travels as raw regions, and each tensor/array node says which region it views,
 with its dtype, shape, strides and offset. Values that overlap in the sender's memory (views,
-`torch.from_numpy(a)` and `a`, `x.t()` and `x`) land in one region, so they arrive sharing memory
+`torch.from_numpy(arr)` and `arr`, `x.t()` and `x`) land in one region, so they arrive sharing memory
 with the same layout; the same object sent twice arrives as the same object.
 
 Decoding (`loads`) is strict and bounded: frame sizes, JSON tokens, nodes, depth, string

@@ -202,7 +202,7 @@ class ScaleBy(torch.autograd.Function):
     def forward(ctx: FunctionCtx, x: Tensor, k: float) -> Tensor:
         """Return x * k (a new tensor, shape and dtype of `x`).
 
-        `k` is not a tensor: keep it as an attribute of `ctx` (`ctx.k = k`); nothing needs
+        `k` is not a tensor: keep it as an attribute of `ctx` for backward; nothing needs
         `save_for_backward`. `x` is not modified.
         """
         # BEGIN SOLUTION

@@ -239,7 +239,7 @@ def _names(node: ast.stmt, text: str) -> tuple[tuple[str, ...], tuple[str, ...]]
 
 
 def _changed_objects(node: ast.stmt) -> tuple[str, ...]:
-    """Names whose object the statement changes in place: `x.append(1)`, `x.a = 1`, `x[0] += 1`."""
+    """Names whose object the statement changes in place: `x.append(1)`, `x.a = 1`, `x[k] += 1`."""
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call) and isinstance(node.value.func, ast.Attribute):
         targets = [node.value.func]
     elif isinstance(node, (ast.Assign, ast.Delete)):

@@ -204,7 +204,8 @@ SIG_G = torch.tensor([[2.0, -1.0, 0.5], [-3.0, 1.5, 0.75]], dtype=F64)
 
 
 def sigmoid_formula(x):
-    return 1 / (1 + torch.exp(-x))
+    """The logistic function, by PyTorch's own implementation."""
+    return torch.sigmoid(x)
 
 
 @weight(0.5)
@@ -270,7 +271,8 @@ THREES = {
 
 
 def i_hate_threes_formula(x):
-    return torch.where(x == 3, torch.zeros_like(x), x)
+    """x with the entries equal to 3 filled with 0 (differentiable: gradient 0 there, 1 elsewhere)."""
+    return x.masked_fill(x == 3, 0.0)
 
 
 @weight(0.5)

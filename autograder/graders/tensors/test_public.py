@@ -14,10 +14,10 @@ from autograder.session import checks
 
 EXPECTED_KEYS = {"from_list", "zeros", "ones", "arange", "float_range", "rand", "randn", "zeros_like"}
 FIXED_ENTRIES = {
-    "from_list": torch.tensor([[1, 2], [3, 4]]),
-    "zeros": torch.zeros(2, 3),
-    "ones": torch.ones(3, 2),
-    "arange": torch.arange(6),
+    "from_list": torch.tensor([[1, 2], [3, 4]], dtype=torch.int64),
+    "zeros": torch.zeros(2, 3, dtype=torch.float32),
+    "ones": torch.ones(3, 2, dtype=torch.float32),
+    "arange": torch.tensor([0, 1, 2, 3, 4, 5], dtype=torch.int64),
     "float_range": torch.tensor([0.0, 0.25, 0.5, 0.75]),
     "zeros_like": torch.zeros(2, 2, dtype=torch.int64),
 }
@@ -25,15 +25,26 @@ ENTRY_HINTS = {
     "from_list": checks.Hint("A list of Python ints gives an int64 tensor with torch.tensor; torch.Tensor(...) "
                              "makes float32.", "make_tensors.from_list"),
     "ones": "The shape is (3, 2): three rows, two columns.",
-    "arange": "torch.arange(6) gives the int64 integers 0..5 (the function is arange, one r).",
-    "float_range": "torch.arange(0.0, 1.0, 0.25) gives float32 [0.0, 0.25, 0.5, 0.75].",
-    "zeros_like": "torch.zeros_like(t) copies the shape AND the dtype of t (int64 here).",
+    "arange": "arange excludes its end and gives int64 for int arguments (the function is arange, one r).",
+    "float_range": "arange gives float32 when an argument is a float, and excludes its end.",
+    "zeros_like": "zeros_like copies the shape AND the dtype of the tensor it is given (int64 here).",
 }
 
 
 def grid() -> torch.Tensor:
     """The 3x4 example from the handout: [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 10, 11]]."""
     return torch.arange(12).reshape(3, 4)
+
+
+def matmul_by_sums(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """The product by the rules of the handout's section 6, written as sums: a 1-D first operand
+    becomes one row and a 1-D second operand one column (both removed from the result), the
+    last two dimensions multiply as matrices (a sum over the inner index), the others broadcast."""
+    rows = a.unsqueeze(0) if a.dim() == 1 else a
+    cols = b.unsqueeze(-1) if b.dim() == 1 else b
+    product = (rows.unsqueeze(-1) * cols.unsqueeze(-3)).sum(dim=-2)
+    product = product.squeeze(-2) if a.dim() == 1 else product
+    return product.squeeze(-1) if b.dim() == 1 else product
 
 
 def entries(student, seed=None) -> dict:
@@ -208,7 +219,7 @@ def test_batched_matmul(student, shapes):
     """batched_matmul: torch.matmul semantics, including broadcast batch dimensions"""
     g = torch.Generator().manual_seed(0)
     a, b = (torch.randn(s, generator=g) for s in shapes)
-    checks.tensor(student.batched_matmul(a, b), torch.matmul(a, b), name="batched_matmul",
+    checks.tensor(student.batched_matmul(a, b), matmul_by_sums(a, b), name="batched_matmul",
                   shape_hint="Batch dimensions broadcast (torch.matmul or @ do it); torch.mm and "
                              "torch.bmm do not.")
 
@@ -315,7 +326,7 @@ def test_first_row(student):
     """first_row: row 0 of a (3, 4) tensor, shape (4,)"""
     x = grid()
     call = student.call("first_row", x)
-    checks.tensor(call.value, x[0], name="first_row",
+    checks.tensor(call.value, torch.tensor([0, 1, 2, 3]), name="first_row",
                   shape_hint=checks.Hint("Indexing row 0 with an integer gives shape (cols,); a slice keeps a "
                                          "dimension: (1, cols).", "first_row.shape"))
     checks.inputs_unchanged(call, [grid()], name="first_row")
@@ -328,7 +339,7 @@ def test_second_column(student):
     """second_column: column 1 of a (3, 4) tensor, shape (3,)"""
     x = grid()
     call = student.call("second_column", x)
-    checks.tensor(call.value, x[:, 1], name="second_column",
+    checks.tensor(call.value, torch.tensor([1, 5, 9]), name="second_column",
                   shape_hint=checks.Hint("A column of a (rows, cols) tensor has shape (rows,): index every row "
                                          "and one column. x[:1] is the first ROW, shape (1, cols).",
                                          "second_column.shape"),
