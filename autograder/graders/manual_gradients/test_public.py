@@ -565,7 +565,8 @@ def test_relative_error_cases(student, case):
     call = call_without_autograd(student, "relative_error", a, b)
     hint = RELATIVE_ERROR_HINT
     if case == "both-zero":
-        hint = "0 / 0 is NaN: divide by max(1e-8, |a_i| + |b_i|), e.g. with .clamp(min=1e-8)."
+        hint = checks.Hint("0 / 0 is NaN: the denominator has a floor of 1e-8, as the definition says.",
+                           "relative_error.zero")
     elif case == "empty":
         hint = "The max of an empty tensor raises; inputs without elements have a relative error of 0.0."
     checks.python_float(call.value, expected, name="relative_error", hint=hint)

@@ -206,8 +206,9 @@ def test_matmul_2d_raises_value_error(student, shapes):
     a, b = (torch.ones(s) for s in shapes)
     checks.raises(student.call("matmul_2d", a, b), "ValueError", name="matmul_2d",
                   when=f"for operands of shapes {shapes[0]} and {shapes[1]}",
-                  hint="Check a.dim(), b.dim() and a.shape[1] == b.shape[0] first, and "
-                       "raise ValueError(...) yourself; torch's own error is a RuntimeError.")
+                  hint=checks.Hint("Check both operands' dimensions and inner sizes before multiplying, and "
+                                   "raise ValueError yourself: torch's own error is a RuntimeError.",
+                                   "matmul_2d.raises"))
 
 
 @pytest.mark.parametrize("shapes", [((2, 3, 4), (4, 5)), ((5, 1, 3, 4), (2, 4, 6)), ((4,), (4,)),
