@@ -72,7 +72,8 @@ def lr_hint(used) -> Hint:
 
 def line_data(n=100, noise=0.0, seed=0):
     """What make_data(n, noise, seed) must return."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator()
+    g.manual_seed(seed)
     X = torch.linspace(-1, 1, n).unsqueeze(1)
     return X, 3 * X - 2 + noise * torch.randn(n, 1, generator=g)
 
@@ -89,7 +90,7 @@ def trajectory(X, y, lr, epochs, variant="correct"):
             diff = (X @ w + b - target) ** 2
             loss = diff.sum() if variant == "sum" else diff.mean()
             if step == 0:
-                losses.append(loss.item())
+                losses.append(float(loss.detach()))
             if not torch.isfinite(loss):
                 return losses, w.detach(), b.detach()
             loss.backward()

@@ -65,7 +65,7 @@ def mlp_forward(layers, x):
     for i, (w, b) in enumerate(layers):
         x = F.linear(x, w, b)
         if i < len(layers) - 1:
-            x = torch.relu(x)
+            x = x.clamp(min=0)   # ReLU: max(0, x)
     return x
 
 
@@ -85,7 +85,7 @@ def oracle_train(state, X, Y, epochs, lr, momentum=0.9):
     for _ in range(epochs):
         opt.zero_grad()
         loss = F.mse_loss(network_forward(params, X), Y)
-        losses.append(loss.item())
+        losses.append(float(loss.detach()))
         loss.backward()
         opt.step()
     return losses, {k: v.detach() for k, v in params.items()}
