@@ -114,12 +114,12 @@ def train(
     """Train `model` in place on (X, Y) by full-batch gradient descent; return the losses.
 
     - Device: with `device=None`, use the device the model's parameters are on (and bring X
-      and Y there). Otherwise move the model to `device` (`model.to(device)`; it stays
+      and Y there). Otherwise move the model to `device` (a module moves in place; it stays
       there afterwards) and use copies of X and Y on `device`. X and Y themselves are not
       modified or moved.
     - Optimizer: exactly `make_optimizer(model, lr)` (SGD with its default momentum),
       created once, after the model is on its device. Loss: mean squared error
-      (nn.MSELoss()); X is (N, in), Y is the target with the shape of model(X).
+      (nn.MSELoss()); X is (N, in), Y is the target, with the shape of the model's output.
     - Each epoch, in this order: zero the gradients, forward pass on all of X, loss,
       append loss.item(), backward, optimizer step.
 
@@ -161,8 +161,9 @@ def save_model(model: nn.Module, path: str | os.PathLike) -> None:
 def load_model(path: str | os.PathLike) -> MyNetwork:
     """Build a new MyNetwork on the CPU and load the state_dict saved at `path` into it.
 
-    Read the file with `torch.load(path, map_location="cpu", weights_only=True)` (so a file
-    saved from a GPU model also loads on a CPU-only machine), then `load_state_dict`.
+    Read the file with `torch.load`, with `weights_only=True` and a `map_location` that puts
+    every tensor on the CPU (so a file saved from a GPU model also loads on a CPU-only
+    machine), then `load_state_dict`.
     Returns the model, whose outputs equal those of the model that was saved.
     """
     # BEGIN SOLUTION

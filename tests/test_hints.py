@@ -133,7 +133,7 @@ STATEMENT = {
 }
 # Written the same way by every use of PyTorch, so they give no answer away.
 IDIOMS = ["super().__init__()", "with torch.no_grad()", "with torch.enable_grad()", "for p in params",
-          "if p.grad is None", "for _ in range(epochs)", "raise ValueError("]
+          "if p.grad is None", "for _ in range(epochs)", "raise ValueError(", "nn.ModuleList("]
 
 
 def allowed(name: str, code: str) -> bool:

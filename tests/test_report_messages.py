@@ -118,6 +118,34 @@ def test_a_model_file_that_cannot_be_loaded_is_reported_with_its_whole_first_lin
     assert report["error"] == f"RuntimeError: {LONG_ERROR}"
 
 
+def graded_with(config, assignment: str, test: str, report: dict) -> str:
+    """The message of public test `test` of `assignment` when its probe observes `report`."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    config.addinivalue_line("markers", "cuda: the graders' marker (the grading plugin registers it)")
+    grader = import_module(f"autograder.graders.{assignment}.test_public")
+    with pytest.raises(GradingFailure) as failure:
+        getattr(grader, test)(SimpleNamespace(probe=lambda *args, **kwargs: report))
+    return failure.value.message
+
+
+def test_the_graders_quote_a_long_error_of_the_student_at_a_sentence_end(pytestconfig):
+    from autograder.results import SHORT_LIMIT
+
+    out = {"is_tensor": True, "type": "Tensor", "requires_grad": True, "grad_fn": "MeanBackward0"}
+    said = graded_with(pytestconfig, "linear_regression", "test_mse_differentiable",
+                       {"out": out, "backward_error": f"RuntimeError: {LONG_ERROR}", "grad": None})
+    quoted = said.removeprefix("backward() through mse's result failed: ")
+    assert quoted.startswith("RuntimeError: The size of tensor a (3)") and quoted.endswith(". ...")
+    assert len(quoted) <= SHORT_LIMIT
+    said = graded_with(pytestconfig, "nn_module", "test_save_model",
+                       {"missing": False, "written": ["model.pt"], "error": f"RuntimeError: {LONG_ERROR}"})
+    quoted = said.split("weights_only=True): ", 1)[1]
+    assert quoted.startswith("RuntimeError: The size of tensor a (3)") and quoted.endswith(". ...")
+    assert len(quoted) <= SHORT_LIMIT
+
+
 def test_a_child_that_failed_to_start_is_quoted_at_a_sentence_end():
     from autograder.session.child_process import SAID_LIMIT, ChildFailedToStart
 

@@ -29,10 +29,10 @@ def make_data(n: int = 100, noise: float = 0.0, seed: int = 0) -> tuple[Tensor, 
 def mse(pred: Tensor, target: Tensor) -> Tensor:
     """Return the mean squared error ((pred - target) ** 2).mean() as a 0-D tensor.
 
-    Raises ValueError if pred.shape != target.shape: no silent broadcasting (an (N, 1)
-    prediction against an (N,) target would otherwise broadcast to (N, N)). The result is
-    differentiable: when `pred` requires grad, the loss has a grad_fn and `.backward()`
-    works. Inputs are not modified.
+    Raises ValueError if the shapes of pred and target differ: no silent broadcasting (an
+    (N, 1) prediction against an (N,) target would otherwise broadcast to (N, N)). The
+    result is differentiable: when `pred` requires grad, the loss has a grad_fn and
+    `.backward()` works. Inputs are not modified.
     """
     raise NotImplementedError("mse: not written yet (see handout.md)")
 
@@ -73,11 +73,10 @@ def train_with_optim(
     """The same fit as `train_manual`, with nn.Linear, torch.optim.SGD and nn.MSELoss.
 
     X and y are float32 of shape (N, 1). Create model = nn.Linear(1, 1) and set its weight
-    and bias to zero (in place, under torch.no_grad()); then
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr) (no momentum) and
-    loss_fn = nn.MSELoss(). Each epoch, in this order: optimizer.zero_grad();
-    pred = model(X); loss = loss_fn(pred, y); append loss.item(); loss.backward();
-    optimizer.step().
+    and bias to zero (in place, under torch.no_grad()); then the optimizer
+    torch.optim.SGD(model.parameters(), lr=lr) (no momentum) and an nn.MSELoss() as the
+    loss function. Each epoch, in this order: optimizer.zero_grad(); the model's prediction
+    for all of X; its loss against y; append loss.item(); loss.backward(); optimizer.step().
 
     Returns (model, losses): the trained nn.Linear (weight shape (1, 1), bias shape (1,))
     and a list of `epochs` Python floats. From the same data the losses and parameters

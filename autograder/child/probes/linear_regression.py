@@ -19,11 +19,14 @@ from autograder.child.probes.core import attribute, message
 # ---------------------------------------------------------------- trusted pieces
 
 def trusted_mse(pred, target):
-    if pred.shape != target.shape:
-        raise ValueError(f"mse: prediction shape {tuple(pred.shape)} differs from target shape "
-                         f"{tuple(target.shape)} (this is the grader's correct mse, put in place of yours "
-                         "while train_manual is graded)")
-    return ((pred - target) ** 2).mean()
+    """mse as the contract states it: ValueError when the shapes differ, else the 0-D mean squared
+    error (torch's own, which the grader's trajectories match to float32 rounding)."""
+    shapes = tuple(pred.shape), tuple(target.shape)
+    if shapes[0] != shapes[1]:
+        raise ValueError(f"mse: prediction shape {shapes[0]} differs from target shape {shapes[1]} "
+                         "(this is the grader's correct mse, put in place of yours while train_manual "
+                         "is graded)")
+    return torch.nn.functional.mse_loss(pred, target)
 
 
 def trusted_sgd_step_(params, lr):
@@ -109,7 +112,7 @@ def sgd_step_training(student, X, y, lr: float, epochs: int) -> dict:
     for _ in range(epochs):
         pred = X @ w + b
         loss = trusted_mse(pred, y)
-        losses.append(loss.item())
+        losses.append(float(loss.detach()))
         if not (w.requires_grad and b.requires_grad):
             stayed_leaves = False
             break

@@ -27,6 +27,9 @@ from autograder.memory import extent
 from autograder.child.probes.core import attribute, message
 
 
+_relu = nn.ReLU()
+
+
 class TrustedNetwork(nn.Module):
     """MyNetwork as the spec defines it: Linear(20, 30) → ReLU → Linear(30, 30) → ReLU → Linear(30, 40)."""
 
@@ -37,11 +40,13 @@ class TrustedNetwork(nn.Module):
         self.m3 = nn.Linear(30, 40)
 
     def forward(self, x):
-        return self.m3(torch.relu(self.m2(torch.relu(self.m1(x)))))
+        return self.m3(_relu(self.m2(_relu(self.m1(x)))))
 
 
 def trusted_make_optimizer(model, lr=0.01, momentum=0.9):
-    return torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
+    """SGD over exactly the model's parameters, in one group."""
+    params = list(model.parameters())
+    return torch.optim.SGD(params, lr=lr, momentum=momentum)
 
 
 def _shared_linear() -> nn.Module:
@@ -84,7 +89,7 @@ def _plain(v):
 
 def _trusted(state: dict) -> TrustedNetwork:
     model = TrustedNetwork()
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=True)   # every parameter comes from `state`
     return model
 
 
@@ -132,7 +137,7 @@ def structure(student, name: str, args: tuple = ()) -> dict:
 def network_forward(student, state: dict, inputs: list) -> dict:
     """Build the student's MyNetwork, load `state` into it, and run forward on each input."""
     model = build(student, "MyNetwork", ())
-    model.load_state_dict(state)
+    model.load_state_dict(state, strict=True)   # every key must match: the grader relies on it
     with torch.no_grad():
         outputs = [model(x.clone()) for x in inputs]
     return {"outputs": outputs}
@@ -311,26 +316,26 @@ def snapshot_run(student, state: dict, change: str, X=None, Y=None) -> dict:
     parameter under no_grad; "train" takes 3 SGD steps on (X, Y)); report the snapshot as it
     was at once and as it is afterwards."""
     snapshot = attribute(student, "snapshot")
-    model = _trusted(state)
-    snap = snapshot(model)
+    trusted = _trusted(state)
+    snap = snapshot(trusted)
     if not isinstance(snap, dict):
         return {"type": type(snap).__name__}
     at_once = _plain_state(snap)
     extents = {"snapshot": [extent(v) for v in snap.values()],
-               "live": [extent(p) for p in model.state_dict().values()]}   # the grader compares them
+               "live": [extent(p) for p in trusted.state_dict().values()]}   # the grader compares them
     if change == "add":
         with torch.no_grad():
-            for p in model.parameters():
+            for p in trusted.parameters():
                 p.add_(1.0)
     else:
-        opt = trusted_make_optimizer(model, 0.05)
+        opt = trusted_make_optimizer(trusted, 0.05)
         for _ in range(3):
             opt.zero_grad()
-            loss = torch.nn.functional.mse_loss(model(X), Y)
+            loss = torch.nn.functional.mse_loss(trusted(X), Y)
             loss.backward()
             opt.step()
     return {"type": type(snap).__name__, "at_once": at_once, "after": _plain_state(snap),
-            "extents": extents, "model_after": _plain_state(model)}
+            "extents": extents, "model_after": _plain_state(trusted)}
 
 
 # ---------------------------------------------------------------- count_parameters
