@@ -17,10 +17,13 @@ ROOT = PACKAGE.parent            # the kit: a clone of the repository, or /autog
 #                 the fix, "mistake" (the default) names the mistake without a line of the solution,
 #                 "outcome" gives no hint; it travels with the engine into the zip and the bundle,
 #   "warm_up"     modules the student's process imports while the grader still collects tests
-#                 (an optimizer's first step imports torch._dynamo, ~1.3 s); optional.
+#                 (an optimizer's first step imports torch._dynamo, ~1.3 s); optional,
+#   "statement"   the code the assignment's contract itself writes (`x[:2, -1]`, `pred = X @ w + b`):
+#                 the only lines of its solution that the handout, the stub and the public graders
+#                 may hold (tests/test_hints.py checks the student bundle); optional.
 # Adding an assignment adds an entry there: no code here names one (README, "Adding an assignment").
 DATA = PACKAGE / "course.json"
-FIELDS = {"name", "api", "hint_level", "warm_up"}
+FIELDS = {"name", "api", "hint_level", "warm_up", "statement"}
 
 
 class CourseDataError(ValueError):
@@ -45,6 +48,9 @@ def _entry(index: int, entry: object) -> dict:
             raise CourseDataError(f"{where} ({name}): \"{field}\" must be a list of names, got {items!r}")
     if not entry.get("api"):
         raise CourseDataError(f"{where} ({name}): \"api\" must list the functions and classes it grades")
+    statement = entry.get("statement", [])
+    if not (isinstance(statement, list) and all(isinstance(line, str) and line.strip() for line in statement)):
+        raise CourseDataError(f"{where} ({name}): \"statement\" must be a list of lines of code, got {statement!r}")
     if not isinstance(entry.get("hint_level", "mistake"), str):
         raise CourseDataError(f"{where} ({name}): \"hint_level\" must be a string")
     return entry
@@ -66,6 +72,7 @@ NAMES = tuple(e["name"] for e in _COURSE)
 API = {e["name"]: tuple(e["api"]) for e in _COURSE}
 WARM_UP = {e["name"]: tuple(e["warm_up"]) for e in _COURSE if e.get("warm_up")}
 HINT_LEVELS = {e["name"]: e.get("hint_level", "mistake") for e in _COURSE}
+STATEMENTS = {e["name"]: tuple(e.get("statement", ())) for e in _COURSE}
 
 
 class UnknownAssignment(ValueError):
@@ -114,6 +121,11 @@ class Assignment:
     @property
     def hint_level(self) -> str:
         return HINT_LEVELS.get(self.name, "mistake")
+
+    @property
+    def statement(self) -> tuple[str, ...]:
+        """The code its contract writes: the only solution lines a student may be shown."""
+        return STATEMENTS.get(self.name, ())
 
     @property
     def accepted_files(self) -> tuple[str, str]:

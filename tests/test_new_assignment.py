@@ -79,6 +79,8 @@ def test_course_json_lists_the_five_assignments_in_course_order():
     ({"name": "v-2", "api": ["f"]}, '"name" must be a Python identifier'),
     ({"name": "v", "api": ["f"], "hints": "outcome"}, "unknown field(s) hints"),
     ({"name": "v", "api": ["f"], "warm_up": "torch._dynamo"}, '"warm_up" must be a list of names'),
+    ({"name": "v", "api": ["f"], "statement": "x * 2"}, '"statement" must be a list of lines of code'),
+    ({"name": "v", "api": ["f"], "statement": [" "]}, '"statement" must be a list of lines of code'),
 ])
 def test_a_wrong_course_entry_is_named_with_its_field(tmp_path, entry, message):
     with pytest.raises(course.CourseDataError, match=re.escape(message)):
