@@ -101,10 +101,11 @@ def test_forged_probes_lose_exactly_the_wrong_functions_and_are_reported(tmp_pat
     lost = failing(outcome)
     assert {tag for t in lost for tag in t["tags"]} == {"flatten_batch", "add_inplace", "add_new"}
     assert outcome["score"] == reference_outcome["score"] - sum(t["max_score"] - t["score"] for t in lost) < 48
-    assert outcome["extra_data"] == {"tampered": [{"name": "autograder.child.probes.core.call",
-                                                   "when": "loading tensors.py"}]}
-    assert "Your code changed code the grader relies on (`autograder.child.probes.core.call`). The grader put it back" \
-        in outcome["output"]
+    assert outcome["extra_data"]["tampered"] == [{"name": "autograder.child.probes.core.call",
+                                                  "when": "loading tensors.py"}]
+    told = "Your code changed code the grader relies on (`autograder.child.probes.core.call`). The grader put it back"
+    assert told in outcome["output"] and any(told in note for note in outcome["extra_data"]["notes"])
+    assert set(outcome["extra_data"]) == {"tampered", "notes"}   # graded: no status
     assert "extra_data" not in reference_outcome
 
 
