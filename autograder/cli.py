@@ -168,6 +168,8 @@ def submission_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--call-timeout", type=float, help="seconds allowed per call into the submission")
     parser.add_argument("--require-cuda", action="store_true", help="fail CUDA tests instead of skipping them")
     parser.add_argument("-k", dest="select", action="append", default=[], help="only tests matching (pytest -k)")
+    parser.add_argument("--function", dest="functions", action="append", default=[], metavar="NAME",
+                        help="only the tests of this function or class (repeatable)")
     parser.add_argument("--quiet", action="store_true", help="do not print the score table")
     parser.add_argument("--verbose", action="store_true", help="show the grading session's log")
     parser.add_argument("--details", action="store_true", help="print each failing test's message")
@@ -180,12 +182,14 @@ def grade_command(args: argparse.Namespace) -> int:
     from autograder.report import print_table
     from autograder.supervisor.grade import Options, ResultsNotWritten, grade
 
-    wrong = wrong_input(args.assignment, args.submission, args.command)
+    wrong = unknown_function(args.assignment, args.functions) or wrong_input(args.assignment, args.submission,
+                                                                             args.command)
     if wrong is not None:
         print(f"autograder {args.command}: {wrong}", file=sys.stderr)
         return 2
     options = Options(call_timeout=args.call_timeout, require_cuda=args.require_cuda,
-                      select=args.select, verbose=args.verbose, public_only=args.public_only)
+                      select=args.select, functions=args.functions, verbose=args.verbose,
+                      public_only=args.public_only)
     try:
         outcome, error = grade(args.assignment, args.submission, args.out, options), None
     except ResultsNotWritten as failure:
@@ -198,6 +202,17 @@ def grade_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"results written to {args.out}")
     return 0
+
+
+def unknown_function(assignment: str, functions: list[str]) -> str | None:
+    """Why `--function` names nothing of `assignment`, or None."""
+    from autograder.course import Assignment
+
+    api = Assignment.get(assignment).api
+    unknown = [f for f in functions if f not in api]
+    if not unknown:
+        return None
+    return f"{assignment} has no function or class {unknown[0]!r}; give one of: {', '.join(api)}."
 
 
 def wrong_input(assignment: str, submission: Path, command: str = "check") -> str | None:

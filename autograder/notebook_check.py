@@ -27,7 +27,6 @@ import tempfile
 from pathlib import Path
 
 from autograder.course import NAMES, Assignment
-from autograder.results import total
 
 STOP_GRACE = 10.0   # seconds the check gets to clean up after an interrupt before it is killed
 CELLS_NOTE = ("Graded the cells as this notebook last ran them (not the file on disk); "
@@ -51,8 +50,8 @@ def check(assignment: str, function: str | None = None) -> None:
                               encoding="utf-8")
         print(f"Checking {assignment} with the public tests" + (f", {function} only" if function else "")
               + " (this takes a few seconds)...", flush=True)
-        code, outcome, errors = run_check(assignment, submission, Path(folder) / "results.json")
-    show(code, outcome, errors.replace(str(submission), "this notebook"), function)
+        code, outcome, errors = run_check(assignment, submission, Path(folder) / "results.json", function)
+    show(code, outcome, errors.replace(str(submission), "this notebook"))
 
 
 def _wrong_arguments(assignment: str, function: str | None) -> str | None:
@@ -122,12 +121,15 @@ def checker_names(namespace: dict) -> tuple[str, ...]:
 # --- grading and showing ----------------------------------------------------------------------
 
 
-def run_check(assignment: str, submission: Path, out: Path) -> tuple[int, dict | None, str]:
-    """`autograder check` on `submission` in a new process: (exit status, results, its stderr).
-    An interrupt (the notebook's stop button) stops it, and it kills what it started."""
+def run_check(assignment: str, submission: Path, out: Path,
+              function: str | None = None) -> tuple[int, dict | None, str]:
+    """`autograder check` on `submission` in a new process (only `function`'s tests, if given):
+    (exit status, results, its stderr). An interrupt (the notebook's stop button) stops it, and
+    it kills what it started."""
     from autograder.isolation.launch import python_command
 
-    command = python_command("autograder", "check", assignment, str(submission), "--out", str(out), "--quiet")
+    command = python_command("autograder", "check", assignment, str(submission), "--out", str(out), "--quiet",
+                             *(["--function", function] if function else []))
     with subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                           text=True, errors="replace", cwd=submission.parent) as process:
         try:
@@ -154,15 +156,7 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-def only_function(outcome: dict, function: str) -> dict:
-    """`outcome` with only the tests tagged `function`, and their total; the hidden tests'
-    points (of the whole assignment) are left out."""
-    tests = [test for test in outcome.get("tests") or [] if function in (test.get("tags") or [])]
-    kept = {key: value for key, value in outcome.items() if key not in ("tests", "score", "extra_data")}
-    return {**kept, "tests": tests, "score": total(tests)}
-
-
-def show(code: int, outcome: dict | None, errors: str, function: str | None = None) -> None:
+def show(code: int, outcome: dict | None, errors: str) -> None:
     """Print what the check found: the score table and the failures, or why there is none."""
     from autograder.report import format_table
 
@@ -170,8 +164,6 @@ def show(code: int, outcome: dict | None, errors: str, function: str | None = No
         print(errors.strip() or f"The check stopped (status {code}) without results; run it again, "
                                 "or check from a terminal (see the bundle's README.md).")
         return
-    if function is not None:
-        outcome = only_function(outcome, function)
     print(CELLS_NOTE + "\n")
     # What the supervisor wrote on stderr is for whoever runs the grader (who it runs as, the
     # session's log); the results hold all Gradescope would show the student.

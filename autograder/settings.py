@@ -27,6 +27,7 @@ class SessionSettings:
     require_cuda: bool = False         # CUDA tests run (and fail) even without a GPU
     public_only: bool = False          # only test_public.py, as a student's own check
     select: tuple[str, ...] = ()       # pytest -k expressions, any of which selects a test
+    functions: tuple[str, ...] = ()    # only the tests tagged with one of these functions or classes
     hints: str | None = None           # hint level (autograder.session.hints); None: the assignment's
     sandbox: Sandbox = field(default_factory=Sandbox)
 
@@ -35,7 +36,7 @@ class SessionSettings:
 
     @classmethod
     def from_dict(cls, data: dict) -> "SessionSettings":
-        return cls(**{**data, "select": tuple(data.get("select", ())),
+        return cls(**{**data, "select": tuple(data.get("select", ())), "functions": tuple(data.get("functions", ())),
                       "sandbox": Sandbox(**data.get("sandbox", {}))})
 
 

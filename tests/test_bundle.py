@@ -40,6 +40,7 @@ def test_bundle_has_what_students_need(bundle):
     assert (bundle / "tensors.py").read_bytes() == Assignment.get(ASSIGNMENT).stub.read_bytes()
     readme = (bundle / "README.md").read_text()
     assert "```sh\npython -m autograder check tensors tensors.py\n```" in readme
+    assert "To run the tests of one function only, add\n`--function make_tensors`." in readme
     requirements = [line for line in (bundle / "requirements.txt").read_text().splitlines()
                     if not line.startswith(("#", "--"))]
     assert all("==" in line for line in requirements) and "torch==2.13.0" in requirements

@@ -4,6 +4,7 @@ Makefile, which runs only these commands."""
 from __future__ import annotations
 
 import importlib
+import json
 import inspect
 import re
 import shlex
@@ -97,6 +98,26 @@ def test_a_path_that_does_not_exist_is_an_error_not_a_grade(command, tmp_path, c
     assert err == (f"autograder {command}: {tmp_path / 'tensors.py'} does not exist (looked from {Path.cwd()}). "
                    "Give the path of your tensors.py or tensors.ipynb, or of the folder that holds it.\n")
     assert not out.exists()
+
+
+def test_a_function_the_assignment_does_not_have_is_an_error(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    stub = ROOT / "assignments" / "tensors" / "tensors.py"
+    assert cli.main(["check", "tensors", str(stub), "--function", "first_rows", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.startswith(
+        "autograder check: tensors has no function or class 'first_rows'; give one of: make_tensors, describe, ")
+    assert not out.exists()
+
+
+def test_a_check_of_one_function_runs_its_tests_only(tmp_path, capsys):
+    out = tmp_path / "results.json"
+    stub = ROOT / "assignments" / "tensors" / "tensors.py"
+    assert cli.main(["check", "tensors", str(stub), "--function", "first_row", "--out", str(out), "--quiet"]) == 0
+    outcome = json.loads(out.read_text())
+    assert outcome["tests"] and {tag for t in outcome["tests"] for tag in t["tags"]} == {"first_row"}
+    # the others' functions are not said to be missing, nor the whole assignment's hidden points
+    assert outcome["output"].startswith("1 function is not written yet: first_row (its ")
+    assert "hidden_points" not in outcome.get("extra_data", {})
 
 
 def test_another_assignments_file_is_named_and_not_graded(tmp_path, capsys):

@@ -72,6 +72,27 @@ def grade(pytester, monkeypatch):
 # ---------------------------------------------------------------- the manifest
 
 
+def test_a_check_of_some_functions_collects_only_their_tests(grade):
+    session = grade("""
+        @weight(1)
+        @tags("f")
+        def test_f():
+            pass
+
+        @weight(1)
+        @tags("g", "f")
+        def test_fg():
+            pass
+
+        @weight(1)
+        @tags("g")
+        def test_g():
+            pass
+    """, functions=("f",))
+    assert [t["id"] for t in session.manifest] == ["test_graders.py::test_f", "test_graders.py::test_fg"]
+    assert not session.verdicts("test_g")
+
+
 def test_manifest_comes_from_the_decorators(grade):
     session = grade("""
         @weight(2)

@@ -352,7 +352,8 @@ From this folder, with the environment active:
 
 (use `{name}.ipynb` if you work in the notebook; save it first). It runs the public tests on
 your file and prints a score table and the messages Gradescope shows; a function you have not
-written yet is reported as "not implemented yet".
+written yet is reported as "not implemented yet". To run the tests of one function only, add
+`--function {function}`.
 
 In the notebook (Jupyter or Colab), run its last cell instead, `autograder.check("{name}")`,
 or `autograder.check("{name}", "{function}")` for one function: it checks the cells as you last

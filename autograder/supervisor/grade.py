@@ -54,6 +54,7 @@ class Options:
     require_cuda: bool = False
     session_timeout: float = SESSION_TIMEOUT
     select: list[str] = field(default_factory=list)
+    functions: list[str] = field(default_factory=list)   # only these functions' tests (their tags)
     verbose: bool = False
     public_only: bool = False
     memory_mb: int = sandbox.MEMORY_MB
@@ -177,7 +178,7 @@ def _prepare(submission: Submission, assignment: Assignment, ids, options: Optio
     settings = SessionSettings(
         assignment=assignment.name, verdicts=str(submission.work / "verdicts.jsonl"),
         call_timeout=options.call_timeout, require_cuda=options.require_cuda, public_only=options.public_only,
-        select=tuple(options.select), hints=options.hints,
+        select=tuple(options.select), functions=tuple(options.functions), hints=options.hints,
         sandbox=sandbox.Settings(uid=ids and ids[0], gid=ids and ids[1], memory_mb=options.memory_mb, isolate=True))
     try:
         prepared = prepare(assignment, submission.path, submission.scratch)
@@ -231,7 +232,7 @@ def _conclude(submission: Submission, status: str) -> dict:
                 extra.update(status=STOPPED, reason=status or "the grader process ended unexpectedly")
             elif record.unloaded:   # graded; the notes say which pieces did not run
                 extra.update(status=PARTLY_LOADED, unloaded=record.unloaded)
-            if settings.public_only:   # a student's check: how much the hidden tests are worth
+            if settings.public_only and not settings.functions:   # a student's check: what the hidden tests are worth
                 extra["hidden_points"] = hidden_points(settings.assignment)
             if extra:
                 outcome["extra_data"] = extra
