@@ -14,7 +14,6 @@ once, so whatever it wrote before a crash is kept. The supervisor reads the file
     {"event": "grader_error", "reason": ...}          the student's process could not start
     {"event": "load", "unloaded": [{"where", "text", "problem"}], "failed": message or null}
                                                       how the student's file loaded
-    {"event": "grader_bug", "error": ...}             a grader raised: session.log has its traceback
     {"event": "finished", "exitstatus": ...}
 """
 
@@ -55,7 +54,6 @@ class SessionRecord:
     grader_error: str | None = None   # the student's process could not start
     unloaded: list[dict] = field(default_factory=list)   # pieces of the file that did not run
     load_failed: str | None = None    # why nothing of the file could be loaded
-    grader_bugs: int = 0              # tests whose grader raised (their tracebacks are in session.log)
 
     @classmethod
     def read(cls, path: Path) -> "SessionRecord":
@@ -96,7 +94,5 @@ class SessionRecord:
             self.unloaded = [{key: str(piece.get(key, "")) for key in ("where", "text", "problem")}
                              for piece in event.get("unloaded", []) if isinstance(piece, dict)]
             self.load_failed = None if event.get("failed") is None else str(event["failed"])
-        elif kind == "grader_bug":
-            self.grader_bugs += 1
         elif kind == "grader_error" and self.grader_error is None:
             self.grader_error = str(event.get("reason", ""))

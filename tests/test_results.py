@@ -800,3 +800,20 @@ def test_the_line_names_the_helper_not_written_yet_rather_than_the_function_test
 def test_only_visible_tests_name_functions_not_written_yet(visibility):
     outcome = _unwritten(visibility)
     assert outcome["output"] == "Graded f.py." and all("extra_data" not in t for t in outcome["tests"])
+
+
+@pytest.mark.parametrize("bugs, shown", [(0, False), (1, True)])
+def test_the_session_log_is_shown_when_the_session_reports_a_grader_bug(tmp_path, monkeypatch, capsys, bugs, shown):
+    """The session reports its grader bugs with each "done" line; the supervisor then shows its log."""
+    import sys
+
+    from autograder.settings import SessionSettings
+    from autograder.supervisor import grade as supervisor
+
+    session = f"import sys; print('Traceback: KeyError', file=sys.stderr); print('done 0 {bugs}')"
+    monkeypatch.setattr(supervisor, "session_command", lambda folder, settings: [sys.executable, "-c", session])
+    finished = []
+    done, status = supervisor.run_sessions(tmp_path, [SessionSettings(assignment="tensors", verdicts="v")],
+                                           supervisor.Options(), finished.append)
+    assert (done, status, finished) == (1, "", [0])
+    assert ("Traceback: KeyError" in capsys.readouterr().err) is shown

@@ -72,6 +72,7 @@ class GraderPlugin:
         self.record = Recorder(settings.verdicts)
         self.manifest: dict[str, dict] = {}
         self.scores: dict[str, float] = {}   # what each @partial_credit test gave set_score
+        self.grader_bugs = 0                  # tests whose grader raised (tracebacks in session.log)
         self.student: Student | None = None
 
     def pytest_configure(self, config: pytest.Config) -> None:
@@ -153,9 +154,8 @@ class GraderPlugin:
         if _is_finite_number(score):
             self.scores[item.nodeid] = float(score)
             return None
-        print(f"autograder: grader error in a test: {item.nodeid} called set_score({score!r:.100}), "
-              "but set_score takes a finite number of points, such as 2.5", file=sys.stderr)
-        self.record.emit("grader_bug", error="set_score")
+        self.grader_bug(f"{item.nodeid} called set_score({score!r:.100}), but set_score takes a finite number "
+                        "of points, such as 2.5")
         return _grader_problem("set_score was given something other than a number")
 
     def pytest_runtest_logreport(self, report) -> None:
@@ -192,10 +192,14 @@ class GraderPlugin:
             return "\n".join(parts)
         if isinstance(error, AssertionError):
             return f"A check failed: {error}" if visible else "A check failed."
-        print(f"autograder: grader error in a test:\n{''.join(traceback.format_exception(error))}",
-              file=sys.stderr)
-        self.record.emit("grader_bug", error=type(error).__name__)
+        self.grader_bug("\n" + "".join(traceback.format_exception(error)))
         return _grader_problem(type(error).__name__)
+
+    def grader_bug(self, what: str) -> None:
+        """A grader itself went wrong: its traceback goes to session.log, and the count tells the
+        supervisor to show that log (`autograder.session.main` reports it with each "done")."""
+        print(f"autograder: grader error in a test: {what}", file=sys.stderr)
+        self.grader_bugs += 1
 
     # -- finish
     def pytest_sessionfinish(self, session, exitstatus) -> None:

@@ -280,7 +280,7 @@ def run_sessions(folder: Path, settings: list[SessionSettings], options: Options
 
     Its output (pytest's progress, tracebacks of grader bugs) goes to session.log, and to
     stderr when something went wrong or `options.verbose` is set."""
-    done, fired = 0, threading.Event()
+    done, bugs, fired = 0, 0, threading.Event()
     timeout = options.session_timeout
 
     def kill(process: subprocess.Popen) -> None:
@@ -295,10 +295,11 @@ def run_sessions(folder: Path, settings: list[SessionSettings], options: Options
         watchdog.start()
         try:
             for line in process.stdout:
-                if line.startswith("done "):
+                if line.startswith("done "):   # "done <index> <grader bugs>" (autograder.session.main)
                     watchdog.cancel()
-                    on_done(int(line.split()[1]))
-                    done += 1
+                    index, grader_bugs = map(int, line.split()[1:3])
+                    on_done(index)
+                    done, bugs = done + 1, bugs + grader_bugs
                     watchdog = threading.Timer(timeout, kill, (process,))
                     watchdog.start()
                 else:
@@ -312,7 +313,7 @@ def run_sessions(folder: Path, settings: list[SessionSettings], options: Options
         status = f"the grader process was killed by signal {-process.returncode}, possibly for lack of memory"
     elif process.returncode not in (0, 1) or done < len(settings):
         status = f"the grader process ended with status {process.returncode}"
-    if options.verbose or status or any(SessionRecord.read(Path(s.verdicts)).grader_bugs for s in settings):
+    if options.verbose or status or bugs:
         sys.stderr.write(log.read_text(encoding="utf-8", errors="replace")[-20000:])
     return done, status
 
