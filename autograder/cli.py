@@ -179,11 +179,12 @@ def submission_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def grade_command(args: argparse.Namespace) -> int:
+    from autograder.course import Assignment
     from autograder.report import print_table
     from autograder.supervisor.grade import Options, ResultsNotWritten, grade
 
-    wrong = unknown_function(args.assignment, args.functions) or wrong_input(args.assignment, args.submission,
-                                                                             args.command)
+    unknown = Assignment.get(args.assignment).unknown_function(args.functions)
+    wrong = f"{unknown}." if unknown else wrong_input(args.assignment, args.submission, args.command)
     if wrong is not None:
         print(f"autograder {args.command}: {wrong}", file=sys.stderr)
         return 2
@@ -202,17 +203,6 @@ def grade_command(args: argparse.Namespace) -> int:
     if not args.quiet:
         print(f"results written to {args.out}")
     return 0
-
-
-def unknown_function(assignment: str, functions: list[str]) -> str | None:
-    """Why `--function` names nothing of `assignment`, or None."""
-    from autograder.course import Assignment
-
-    api = Assignment.get(assignment).api
-    unknown = [f for f in functions if f not in api]
-    if not unknown:
-        return None
-    return f"{assignment} has no function or class {unknown[0]!r}; give one of: {', '.join(api)}."
 
 
 def wrong_input(assignment: str, submission: Path, command: str = "check") -> str | None:

@@ -127,6 +127,13 @@ class Assignment:
         """The code its contract writes: the only solution lines a student may be shown."""
         return STATEMENTS.get(self.name, ())
 
+    def unknown_function(self, names: list[str]) -> str | None:
+        """Why `names` (a student's choice of functions to check) are not all this assignment's, or None."""
+        unknown = [name for name in names if name not in self.api]
+        if not unknown:
+            return None
+        return f"{self.name} has no function or class {unknown[0]!r}; give one of: {', '.join(self.api)}"
+
     @property
     def accepted_files(self) -> tuple[str, str]:
         return f"{self.name}.py", f"{self.name}.ipynb"

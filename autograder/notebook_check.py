@@ -57,11 +57,8 @@ def check(assignment: str, function: str | None = None) -> None:
 def _wrong_arguments(assignment: str, function: str | None) -> str | None:
     if assignment not in NAMES:
         return f"autograder.check: unknown assignment {assignment!r}; give one of: {', '.join(NAMES)}."
-    api = Assignment.get(assignment).api
-    if function is not None and function not in api:
-        return (f"autograder.check: {assignment} has no function or class {function!r}; "
-                f"give one of: {', '.join(api)} (or nothing, to check them all).")
-    return None
+    unknown = Assignment.get(assignment).unknown_function([function] if function is not None else [])
+    return f"autograder.check: {unknown} (or nothing, to check them all)." if unknown else None
 
 
 def _shell():

@@ -27,8 +27,9 @@ export, so outside the kit):
 Every status is read from results.json's `extra_data.status` (written by the supervisor), never
 from message text: "graded", "partly loaded" (graded, but pieces of the file did not run: a
 syntax error in one `def`, a failed import; counted with the graded), "not loaded" (no file,
-not Python, nothing could be parsed or run), "crashed" (the grader could not grade it), "stopped" (its session ended before every test ran:
-timeout, killed) or "missing" (listed in the metadata, absent from the export). No submission
+not Python, nothing could be parsed or run), "crashed" (the grader could not grade it),
+"stopped" (its session ended before every test ran: timeout, killed) or "missing" (listed in
+the metadata, absent from the export). No submission
 stops the run. `--only failed|crashed|ID,ID` grades again only those submissions of the previous
 run in `--out` and rewrites the outputs with the others' results kept.
 """

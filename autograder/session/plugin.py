@@ -98,9 +98,9 @@ class GraderPlugin:
         infos = {item.nodeid: test_info(item) for item in items}
         if self.settings.functions:   # a check of some functions only: the others' tests are not run
             wanted = set(self.settings.functions)
-            dropped = [item for item in items if not wanted & set(infos[item.nodeid]["tags"])]
-            items[:] = [item for item in items if item not in dropped]
-            config.hook.pytest_deselected(items=dropped)
+            kept = [item for item in items if wanted & set(infos[item.nodeid]["tags"])]
+            config.hook.pytest_deselected(items=[item for item in items if item not in kept])
+            items[:] = kept
         cuda_missing = any(i.get_closest_marker("cuda") for i in items) and not _cuda_available()
         items.sort(key=lambda item: DISCLOSURE_ORDER.index(infos[item.nodeid]["visibility"]))
         tests = []
