@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -46,6 +47,8 @@ GRADER_ERROR = "grader_error"
 NOT_LOADED = "not_loaded"   # the submission gave no code to grade (no file, not Python, nothing parsed)
 STOPPED = "stopped"         # the session ended before every test ran (timeout, killed)
 PARTLY_LOADED = "partly_loaded"   # graded, but pieces of the file did not run (a syntax error, a failed import)
+# What the session prints on its stdout as each submission is done (autograder.session.main).
+DONE = re.compile(r"done (?P<index>\d+) (?P<bugs>\d+)")
 
 
 @dataclass
@@ -295,11 +298,11 @@ def run_sessions(folder: Path, settings: list[SessionSettings], options: Options
         watchdog.start()
         try:
             for line in process.stdout:
-                if line.startswith("done "):   # "done <index> <grader bugs>" (autograder.session.main)
+                finished = DONE.fullmatch(line.rstrip("\n"))
+                if finished:
                     watchdog.cancel()
-                    index, grader_bugs = map(int, line.split()[1:3])
-                    on_done(index)
-                    done, bugs = done + 1, bugs + grader_bugs
+                    on_done(int(finished["index"]))
+                    done, bugs = done + 1, bugs + int(finished["bugs"])
                     watchdog = threading.Timer(timeout, kill, (process,))
                     watchdog.start()
                 else:
