@@ -209,7 +209,9 @@ class ChildProcess:
             reply = self._receive(deadline, timeout, request_id)
             self._drain_output()   # printed before the reply was sent: all in the pipe by now
             self._expect_silence()
-            self.kill_strays(quick=True)   # nothing the submission started runs between requests
+            # Nothing the submission started runs between requests; after a failed one (the
+            # submission raised), even where finding its processes costs a scan of /proc.
+            self.kill_strays(quick=reply["ok"])
             return reply
         except ChildError:
             self.stop()

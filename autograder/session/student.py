@@ -286,7 +286,6 @@ class Student:
             return Call(name, reply["value"], None, self.output_log[-1], self.memory_mb,
                         seed=self._seed + self._calls, tampered=self._tampered_in(reply),
                         parameters=self.parameters(name))
-        self.process.kill_strays()
         error = self._error(reply.get("error"))
         return Call(name, None, error, self.output_log[-1], self.memory_mb, self._cause(error, name))
 
@@ -296,7 +295,6 @@ class Student:
         `what` names the student function or class being exercised, for messages."""
         reply = self._request(probe, args, kwargs, what, timeout)
         if not reply["ok"]:
-            self.process.kill_strays()
             error = self._error(reply.get("error"))
             raise failure_for(what, error, self.memory_mb, self._cause(error, what))
         tampered = self._tampered_in(reply)

@@ -30,6 +30,7 @@ import warnings
 from collections import defaultdict
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from autograder.submission.ipython import ipython_call
 from autograder.submission.source import Position, Source
@@ -80,6 +81,17 @@ class Program:
 
     def runnable(self) -> list[Statement]:
         return [s for s in self.statements if s.run]
+
+    @cached_property
+    def body(self) -> list[ast.stmt]:
+        """The text's top-level statements as parsed (a `Statement.index` is a place here), once for
+        every `Reach` of this program; [] when the text does not parse."""
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                return ast.parse(self.source.text).body
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                return []
 
     def definition_at(self, line: int) -> str | None:
         """The function or class whose top-level definition holds `line` of the text, or None."""

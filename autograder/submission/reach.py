@@ -19,7 +19,6 @@ from __future__ import annotations
 import ast
 import builtins
 import sys
-import warnings
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -45,12 +44,7 @@ class Use:
 class Reach:
     def __init__(self, program: Program, function: str) -> None:
         self.program = program
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                self.body = ast.parse(program.source.text).body
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                self.body = []
+        self.body = program.body
         self.setters: dict[str, list[Statement]] = defaultdict(list)
         for statement in program.statements:
             if not statement.ipython and statement.index < len(self.body):

@@ -113,13 +113,15 @@ def grade_batch(assignment_name: str, items: list[tuple[Path, Path | None]], opt
 
     def finish(index: int, status: str) -> None:
         submission = batch[index]
-        if _needs_retry(submission):
+        record: SessionRecord | None = SessionRecord.read(submission.work / "verdicts.jsonl")
+        if _needs_retry(submission, record):
             submission.retried = True
             (submission.work / "verdicts.jsonl").unlink(missing_ok=True)
             status = run_session(submission, options)
             if len(batch) == 1:   # in a batch, other sessions are descendants too
                 processes.kill_descendants()
-        outcomes[index] = _conclude(submission, status)
+            record = None   # the second session's, read by _conclude
+        outcomes[index] = _conclude(submission, status, record)
         # The submission's files go first: they may be what filled the disk.
         shutil.rmtree(submission.work, ignore_errors=True)
         shutil.rmtree(submission.scratch, ignore_errors=True)
@@ -197,15 +199,17 @@ def _prepare(submission: Submission, assignment: Assignment, ids, options: Optio
         submission.notes.append(str(problem))
 
 
-def _needs_retry(submission: Submission) -> bool:
+def _needs_retry(submission: Submission, record: SessionRecord) -> bool:
     """Once, when the grader could not start the student's process."""
-    return not submission.retried and SessionRecord.read(submission.work / "verdicts.jsonl").grader_error is not None
+    return not submission.retried and record.grader_error is not None
 
 
-def _conclude(submission: Submission, status: str) -> dict:
-    """results.json for one finished submission, from what its session recorded."""
+def _conclude(submission: Submission, status: str, record: SessionRecord | None = None) -> dict:
+    """results.json for one finished submission, from what its session recorded (`record`, read
+    here when not given)."""
     try:
-        record = SessionRecord.read(submission.work / "verdicts.jsonl")
+        if record is None:
+            record = SessionRecord.read(submission.work / "verdicts.jsonl")
         notes = submission.notes + record.notes
         if record.grader_error is not None:
             tries = "twice" if submission.retried else "once"
