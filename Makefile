@@ -58,12 +58,13 @@ autograder: $(STAMP)
 student-bundle: $(STAMP)
 	@$(BIN)/autograder build student-bundle
 
-# OUT: next to the export, as `autograder regrade` does (students' grades stay out of the kit); JOBS=0: the CPU cores
-regrade: OUT = $(dir $(abspath $(EXPORT)))regrade-$(ASSIGNMENT)
+# OUT only when given on the command line (the default OUT is grade's results.json): without it,
+# `autograder regrade` writes next to the export (students' grades stay out of the kit). JOBS=0: the CPU cores
+REGRADE_OUT = $(if $(filter command line,$(origin OUT)),--out $(OUT))
 regrade: JOBS ?= 0
 # Without EXPORT, say how to call it before anything else (the environment is not built first).
 regrade: $(if $(EXPORT),$(STAMP),regrade-needs-export)
-	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT) --out $(OUT) --jobs $(JOBS)
+	@$(BIN)/autograder regrade $(ASSIGNMENT) $(EXPORT) $(REGRADE_OUT) --jobs $(JOBS)
 
 regrade-needs-export:
 	@echo "make regrade needs the export: make regrade ASSIGNMENT=$(ASSIGNMENT) EXPORT=path/to/submissions.zip (Gradescope: Review Grades, Export Submissions)" >&2; exit 2

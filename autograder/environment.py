@@ -175,15 +175,13 @@ def install_import_guard(allowed: Iterable[str], student_files: Iterable[str], a
                                         name=top)
             raise error
 
-    def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - __import__'s names
-        if level == 0 and isinstance(name, str):
-            check(name.partition(".")[0], globals, 1)
-        return original_import(name, globals, locals, fromlist, level)
-
-    def guarded_importlib_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002
-        if level == 0 and isinstance(name, str):
-            check(name.partition(".")[0], globals, 1)
-        return original_importlib_import(name, globals, locals, fromlist, level)
+    def guarded(original):
+        """`original` (builtins.__import__ or importlib.__import__), behind `check`."""
+        def guarded_import(name, globals=None, locals=None, fromlist=(), level=0):  # noqa: A002 - __import__'s names
+            if level == 0 and isinstance(name, str):
+                check(name.partition(".")[0], globals, 1)
+            return original(name, globals, locals, fromlist, level)
+        return guarded_import
 
     def guarded_import_module(name, package=None):
         if isinstance(name, str):
@@ -194,6 +192,6 @@ def install_import_guard(allowed: Iterable[str], student_files: Iterable[str], a
 
     guarded_import_module.__doc__ = original_import_module.__doc__
     guarded_import_module.__wrapped__ = original_import_module
-    builtins.__import__ = guarded_import
+    builtins.__import__ = guarded(original_import)
     importlib.import_module = guarded_import_module
-    importlib.__import__ = guarded_importlib_import
+    importlib.__import__ = guarded(original_importlib_import)

@@ -232,7 +232,8 @@ def recipes() -> dict[str, list[str]]:
     return targets
 
 
-MAKE_VARIABLES = {"$(ASSIGNMENT)": "tensors", "$(SUBMISSION)": "x.py", "$(OUT)": "r.json", "$(EXPORT)": "e.zip", "$(JOBS)": "0"}
+MAKE_VARIABLES = {"$(ASSIGNMENT)": "tensors", "$(SUBMISSION)": "x.py", "$(OUT)": "r.json", "$(EXPORT)": "e.zip", "$(JOBS)": "0",
+                  "$(REGRADE_OUT)": "--out d"}
 
 
 def test_the_makefile_runs_the_kit_only_through_the_autograder_command():

@@ -88,14 +88,25 @@ def test_no_solution_line_in_names_messages_or_mistake_hints(name):
 
 
 def test_every_hint_key_has_its_fix():
-    """A Hint names a fix that hints.json holds (else "solution" would show the mistake only)."""
+    """A Hint names a fix that hints.json holds (else "solution" would show the mistake only); a key
+    written as an f-string (f"{name}.module") must match at least one fix."""
     for name in course.NAMES:
         fixes = hints.solutions(course.Assignment.get(name).graders)
         for path in course.Assignment.get(name).graders.glob("*.py"):
-            keys = {node.args[1].value for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            keys = {key_pattern(node.args[1]) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
                     if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) == "Hint"
-                    and len(node.args) == 2 and isinstance(node.args[1], ast.Constant)}
-            assert keys <= set(fixes), f"{path}: no fix for {sorted(keys - set(fixes))}"
+                    and len(node.args) == 2 and isinstance(node.args[1], (ast.Constant, ast.JoinedStr))}
+            missing = {key for key, pattern in keys if not any(re.fullmatch(pattern, fix) for fix in fixes)}
+            assert not missing, f"{path}: no fix for {sorted(missing)}"
+
+
+def key_pattern(key: ast.Constant | ast.JoinedStr) -> tuple[str, str]:
+    """(the key as written, a regular expression of the fixes it may name): each {...} of an
+    f-string stands for any non-empty text."""
+    if isinstance(key, ast.Constant):
+        return key.value, re.escape(key.value)
+    return ast.unparse(key), "".join(re.escape(part.value) if isinstance(part, ast.Constant) else ".+"
+                                     for part in key.values)
 
 
 def test_text_by_level():

@@ -144,11 +144,21 @@ def _namespace_pids_seen_by(main: int) -> list[int] | None:
 
 def _namespace_pids(pid: int) -> list[int]:
     """The pid of `pid` in each PID namespace it is in, outermost first (NSpid)."""
+    fields = status_fields(pid, "NSpid")
+    try:
+        return [pid] if fields is None else [int(field) for field in fields]
+    except ValueError:
+        return [pid]
+
+
+def status_fields(pid: int | str, key: str) -> list[str] | None:
+    """The fields of line `key` of /proc/<pid>/status ("self": this process); None when the
+    file cannot be read or has no such line."""
     try:
         with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
             for line in status:
-                if line.startswith("NSpid:"):
-                    return [int(field) for field in line.split()[1:]]
-    except (OSError, ValueError):
+                if line.startswith(f"{key}:"):
+                    return line.split()[1:]
+    except OSError:
         pass
-    return [pid]
+    return None

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from autograder.course import PACKAGE, ROOT, graders_folder, solutions_folder
+from autograder.isolation.processes import status_fields
 
 USER = "student"
 # RLIMIT_DATA, set once torch is imported: what the submission may add to what Python, numpy
@@ -177,14 +178,8 @@ def limit_memory(settings: dict) -> str:
 
 def data_segment_bytes() -> int | None:
     """VmData of this process: what RLIMIT_DATA counts (Linux)."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmData:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
+    fields = status_fields("self", "VmData")
+    return None if fields is None else int(fields[0]) * 1024
 
 
 def _first_for_the_oom_killer() -> str:

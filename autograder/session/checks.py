@@ -70,13 +70,14 @@ def is_tensor(value: object, name: str, what: str = "the result") -> torch.Tenso
         hint = "Convert with torch.from_numpy(...) or build the result with torch operations."
     elif got in ("list", "tuple"):
         hint = "Build a tensor, e.g. with torch.tensor(...) or torch.stack(...)."
-    fail(f"{name} returned {_a(got)} as {what}; expected a torch.Tensor.", hint=hint)
+    fail(f"{name} returned {article(got)} as {what}; expected a torch.Tensor.", hint=hint)
 
 
 def is_type(value: object, expected: type, name: str, what: str = "the result", hint: str | None = None):
     """`value` must be exactly of type `expected` (int, float, tuple, ...)."""
     if type(value) is not expected:
-        fail(f"{name} returned {_a(type_name(value))} as {what}; expected {_a(expected.__name__)}.", hint=hint)
+        fail(f"{name} returned {article(type_name(value))} as {what}; expected {article(expected.__name__)}.",
+             hint=hint)
     return value
 
 
@@ -88,10 +89,10 @@ def _in(what: str) -> str:
     return "" if what == "the result" else f" in {what}"
 
 
-def _a(noun: str) -> str:
-    if noun == "None":
-        return "None"
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+def article(noun: object) -> str:
+    """'a Linear', 'an Adam', 'None'."""
+    noun = str(noun)
+    return noun if noun == "None" else ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 # ---------------------------------------------------------------- tensors
@@ -156,7 +157,7 @@ def _difference(got: torch.Tensor, expected: torch.Tensor, wrong: torch.Tensor) 
 def python_int(value: object, expected: int, *, name: str, what: str = "the result") -> None:
     if type(value) is not int:
         hint = "Convert a 0-d tensor with .item()." if type(value) is torch.Tensor else None
-        fail(f"{name} returned {_a(type_name(value))} as {what}; expected a Python int.", hint=hint)
+        fail(f"{name} returned {article(type_name(value))} as {what}; expected a Python int.", hint=hint)
     if value != expected:
         fail(f"{name} returned the wrong number as {what}.", details=f"got {value}, expected {expected}")
 
@@ -165,7 +166,7 @@ def python_float(value: object, expected: float, *, name: str, what: str = "the 
                  rel: float = 1e-6, abs_: float = 1e-9, hint: str | None = None) -> None:
     if type(value) is not float:
         extra = "Convert a 0-d tensor with .item()." if type(value) is torch.Tensor else None
-        fail(f"{name} returned {_a(type_name(value))} as {what}; expected a Python float.", hint=extra)
+        fail(f"{name} returned {article(type_name(value))} as {what}; expected a Python float.", hint=extra)
     if not abs(value - expected) <= max(abs_, rel * abs(expected)):
         fail(f"{name} returned the wrong number as {what}.", hint=hint,
              details=f"got {value!r}, expected {expected!r}")

@@ -107,14 +107,8 @@ def probe(student, name, *args, what, hint, **kwargs):
     return result
 
 
-def a(noun):
-    """'a Linear', 'an Adam', 'None'."""
-    noun = str(noun)
-    return noun if noun == "None" else ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
 def check_structure(result, name):
-    checks.that(result["is_module"], f"{name} is not an nn.Module (it built {a(result['type'])}).",
+    checks.that(result["is_module"], f"{name} is not an nn.Module (it built {checks.article(result['type'])}).",
                 hint=Hint("Subclass nn.Module and initialise it first in __init__.", f"{name}.module"))
 
 
@@ -132,7 +126,8 @@ def check_losses(losses, expected, *, name, hint, rel=1e-4):
                 f"epoch ({len(expected)}).", hint="Append loss.item() once per epoch, for `epochs` epochs.")
     for i, value in enumerate(losses):
         if type(value) is not float:
-            checks.fail(f"{name} returned {a(checks.type_name(value))} as loss {i}; expected a Python float.",
+            checks.fail(f"{name} returned {checks.article(checks.type_name(value))} as loss {i}; "
+                        "expected a Python float.",
                         hint="Append loss.item(), not the loss tensor: tensors keep the whole graph alive.")
     for i, (value, want) in enumerate(zip(losses, expected)):
         if not abs(value - want) <= max(1e-7, rel * abs(want)):
@@ -334,7 +329,7 @@ OPTIMIZER_HINT = Hint("Return an SGD optimizer over all of the model's parameter
 
 
 def check_optimizer(result, lr, momentum):
-    checks.that(result["is_sgd"], f"make_optimizer returned {a(result['type'])}; expected a "
+    checks.that(result["is_sgd"], f"make_optimizer returned {checks.article(result['type'])}; expected a "
                 "torch.optim.SGD.", hint=OPTIMIZER_HINT)
     checks.that(not result["missing"], f"make_optimizer's optimizer leaves out {len(result['missing'])} of the "
                 f"model's 6 parameter tensors ({', '.join(result['missing'])}).", hint=OPTIMIZER_HINT)
@@ -443,7 +438,7 @@ def test_save_model(student):
     if result["error"] is not None:
         checks.fail("The file save_model wrote cannot be loaded with torch.load(path, weights_only=True): "
                     + results.shorten(result["error"], results.SHORT_LIMIT), hint=SAVE_HINT)
-    checks.that(result["loaded"] is not None, f"save_model saved {a(result['loaded_type'])}; "
+    checks.that(result["loaded"] is not None, f"save_model saved {checks.article(result['loaded_type'])}; "
                 "expected the model's state_dict (a dict of tensors).", hint=SAVE_HINT)
     check_state(result["loaded"], state, name="save_model", what="the saved state_dict", hint=SAVE_HINT)
 
@@ -457,7 +452,7 @@ def test_load_model(student):
     hint = Hint("Build a new MyNetwork, load the saved dict (weights only) and pass it to its load_state_dict; "
                 "return the network. load_state_dict takes the loaded dict, not the path.", "load_model.load")
     result = probe(student, "load_run", state, what="load_model", hint=hint)
-    checks.that(result["is_network"], f"load_model returned {a(result['type'])}; expected a "
+    checks.that(result["is_network"], f"load_model returned {checks.article(result['type'])}; expected a "
                 "MyNetwork.", hint=hint)
     checks.that(checks.same_data(result["devices"], ["cpu"]), f"load_model's network is on {result['devices']}; expected the CPU.",
                 hint="Load with map_location='cpu'.")
@@ -477,7 +472,7 @@ def test_snapshot_is_a_copy(student, change):
     """snapshot: equals the state_dict and does not change when the model changes afterwards"""
     state, (X, Y) = network_state(23), regression_problem(24, n=16)
     result = probe(student, "snapshot_run", state, change, X, Y, what="snapshot", hint=SNAPSHOT_HINT)
-    checks.that(result["type"] in ("dict", "OrderedDict"), f"snapshot returned {a(result['type'])};"
+    checks.that(result["type"] in ("dict", "OrderedDict"), f"snapshot returned {checks.article(result['type'])};"
                 " expected a dict of tensors (a copy of the state_dict).", hint=SNAPSHOT_HINT)
     check_state(result["at_once"], state, name="snapshot", what="the snapshot", hint=SNAPSHOT_HINT)
     changed = [k for k in state if not torch.equal(result["after"][k], state[k])]
